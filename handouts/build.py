@@ -1,0 +1,86 @@
+"""Deciding what to build and building it: compose every requested document, render
+every format in memory, and only then write the files (so a failure writes nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .compose import compose, documents_for
+from .errors import Problem, RenderError
+from .model import Document
+from .output import output_path, write_atomic
+from .patient import Patient
+from .render.docx import write_docx
+from .render.pdf import PdfWriter
+from .sources import Sources
+
+FORMATS = ("pdf", "docx")
+ONE_PAGE_KINDS = ("insert", "card")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    path: Path
+    data: bytes
+    pages: int
+
+
+class Renderer:
+    """Renders composed documents to PDF and DOCX bytes, reusing one PDF writer."""
+
+    def __init__(self, sources: Sources, layout: str = "standard"):
+        self.sources = sources
+        self.pdf = PdfWriter(layout)
+
+    def pdf_bytes(self, document: Document, identity: str) -> tuple[bytes, int]:
+        rendered = self.pdf.render(document, self.sources.profile.name)
+        pages = len(rendered.pages)
+        if document.kind in ONE_PAGE_KINDS and pages != 1:
+            raise RenderError(Problem(
+                f"sources/{document.lang}.yaml",
+                f"documents.{document.variant}_{document.kind}: the {document.kind} takes "
+                f"{pages} pages; it must fit on one", "shorten its text"))
+        return self.pdf.write(rendered, identity), pages
+
+    def render(self, document: Document, formats: Iterable[str], out_dir: Path,
+               record_id: str | None = None) -> list[Rendered]:
+        results = []
+        identity = f"{record_id or 'generic'}/{document.lang}/{document.stem}"
+        for fmt in formats:
+            path = output_path(out_dir, document, fmt, record_id, self.pdf.layout)
+            if fmt == "pdf":
+                data, pages = self.pdf_bytes(document, identity)
+            else:
+                data, pages = write_docx(document, self.sources.profile.name, self.pdf.layout), 0
+            results.append(Rendered(path, data, pages))
+        return results
+
+
+def build_generic(sources: Sources, out_dir: Path, langs: list[str], variants: list[str],
+                  formats: list[str], layout: str = "standard") -> list[Path]:
+    """The embedded default: every document x variant x language, no patient data."""
+    renderer = Renderer(sources, layout)
+    documents = [compose(sources, lang, variant, kind)
+                 for lang in langs for variant in variants for kind in documents_for(variant)]
+    results = [item for document in documents
+               for item in renderer.render(document, formats, out_dir)]
+    return write_all(results)
+
+
+def build_patient(sources: Sources, patient: Patient, out_dir: Path, formats: list[str],
+                  layout: str = "standard") -> list[Rendered]:
+    """One patient's documents, rendered in memory (the caller writes them)."""
+    renderer = Renderer(sources, layout)
+    return [item for kind in documents_for(patient.variant)
+            for item in renderer.render(compose(sources, patient.lang, patient.variant, kind,
+                                                patient),
+                                        formats, out_dir, patient.id)]
+
+
+def write_all(results: list[Rendered]) -> list[Path]:
+    for item in results:
+        write_atomic(item.path, item.data)
+    return [item.path for item in results]
+

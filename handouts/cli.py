@@ -1,0 +1,107 @@
+"""The command line: a thin layer over the public functions. Errors become one line
+each on stderr and an exit code here, and nowhere else: 0 all good, 1 the work ran but
+some items failed, 2 unusable input or usage."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import PROJECT_ROOT
+from .build import FORMATS, build_generic
+from .compose import VARIANTS
+from .errors import HandoutsError
+from .render.pdf import LAYOUTS
+from .sources import SOURCES_DIR, available_languages, load_sources
+
+DEFAULT_OUT = PROJECT_ROOT / "output"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _print_paths(paths: list[Path]) -> None:
+    for path in paths:
+        print(_shown(path))
+
+
+def _sources_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sources", type=Path, default=SOURCES_DIR, metavar="DIR",
+                        help="folder of the YAML sources (default: sources/)")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    _sources_option(parser)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                        help="output folder (default: output/)")
+    parser.add_argument("--format", choices=FORMATS, action="append", dest="formats",
+                        help="only this format (repeatable; default: pdf and docx)")
+    parser.add_argument("--layout", choices=LAYOUTS, default="standard",
+                        help="page layout: standard A4 or large print (default: standard)")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="make_handouts.py",
+        description="Build the generic baclofen leaflets, withdrawal inserts and pump card "
+                    "(every language and variant, PDF and DOCX) into output/. Other commands: "
+                    "patient, check (see 'make_handouts.py COMMAND --help').")
+    _common(parser)
+    parser.add_argument("--lang", action="append", dest="langs", metavar="LANG",
+                        help="only this language (repeatable; default: every language in sources/)")
+    parser.add_argument("--variant", choices=VARIANTS, action="append", dest="variants",
+                        help="only this variant (repeatable; default: both)")
+    return parser
+
+
+def run_build(argv: Sequence[str]) -> int:
+    args = _build_parser().parse_args(argv)
+    sources = load_sources(args.sources, args.langs)
+    langs = args.langs or available_languages(args.sources)
+    paths = build_generic(sources, args.out, langs, args.variants or list(VARIANTS),
+                          args.formats or list(FORMATS), args.layout)
+    _print_paths(paths)
+    return 0
+
+
+def run_check(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="make_handouts.py check",
+        description="Validate the sources (every language file, the hospital profile, the "
+                    "document metadata); one line per problem, exit 1 if any.")
+    _sources_option(parser)
+    parser.add_argument("--lang", action="append", dest="langs", metavar="LANG")
+    args = parser.parse_args(argv)
+    try:
+        load_sources(args.sources, args.langs)
+    except HandoutsError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"check": run_check}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: `make_handouts.py [COMMAND] [OPTIONS]`."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = COMMANDS.get(argv[0]) if argv else None
+    try:
+        if command is not None:
+            return command(argv[1:])
+        return run_build(argv)
+    except HandoutsError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,44 @@
+"""The project's own exceptions: every problem knows where it is, so the CLI can print
+one line per problem and choose the exit code in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, with where it is and how to fix it."""
+
+    where: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class HandoutsError(Exception):
+    """Base of the project's errors; `exit_code` is what the CLI returns."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = problems if isinstance(problems, list) else [problems]
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class InputError(HandoutsError):
+    """Unusable input (sources, layouts, patient records, usage): exit 2, nothing written."""
+
+
+class RenderError(HandoutsError):
+    """A layout could not be rendered as designed (e.g. a page that must fit does not)."""
+
+
+def where(path: str, line: int | None = None, col: int | None = None) -> str:
+    """Format a location as `file:line:col` (1-based), dropping what is unknown."""
+    if line is None:
+        return path
+    return f"{path}:{line}:{col}" if col is not None else f"{path}:{line}"

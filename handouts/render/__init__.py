@@ -1,0 +1,1 @@
+"""Writers: each turns a `handouts.model.Document` into one file format."""

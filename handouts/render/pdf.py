@@ -1,0 +1,95 @@
+"""PDF writer: the document model -> HTML (Jinja2, autoescaped) -> PDF (WeasyPrint).
+
+Layouts live in `layouts/`: templates in `layouts/templates`, style sheets in
+`layouts/css` (`base.css`, then one per document kind, then one per layout such as
+large print). WeasyPrint may read nothing but those folders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+
+import jinja2
+import weasyprint
+from weasyprint.text.fonts import FontConfiguration
+
+from .. import PROJECT_ROOT
+from ..errors import InputError, Problem, RenderError
+from ..model import Document
+from .fetcher import AssetFetcher, RefusedURL
+
+LAYOUTS_DIR = PROJECT_ROOT / "layouts"
+LAYOUTS = ("standard", "large-print")
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _strict_weasyprint():
+    """Turn WeasyPrint's warnings (a stylesheet not loaded, a bad CSS rule) into an
+    error: a layout that silently falls back to defaults is a broken layout."""
+    handler = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    previous, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = previous
+    if handler.messages:
+        raise RenderError([Problem("layouts", message) for message in handler.messages])
+
+
+class PdfWriter:
+    """Renders documents with one layout; reuse one writer for many documents."""
+
+    def __init__(self, layout: str = "standard", layouts_dir: Path = LAYOUTS_DIR):
+        self.layout = layout
+        self.layouts_dir = layouts_dir
+        self.environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(layouts_dir / "templates"),
+            autoescape=True, undefined=jinja2.StrictUndefined)
+        self.template = self.environment.get_template("document.html.j2")
+        self.fetcher = AssetFetcher([layouts_dir])
+        self.font_config = FontConfiguration()
+
+    def stylesheets(self, document: Document) -> list[str]:
+        """Style sheets in cascade order. Layouts such as large print change leaflets only:
+        the insert is large type already and the card has a fixed size."""
+        sheets = ["base.css", f"{document.kind}.css"]
+        if self.layout != "standard" and document.kind == "leaflet":
+            sheets.append(f"{self.layout}.css")
+        return [f"css/{sheet}" for sheet in sheets]
+
+    def html(self, document: Document, author: str) -> str:
+        """The HTML a document is drawn from (also handy to debug a layout)."""
+        return self.template.render(doc=document, author=author,
+                                    stylesheets=self.stylesheets(document))
+
+    def render(self, document: Document, author: str) -> weasyprint.document.Document:
+        """Lay out a document into pages, without writing the PDF yet."""
+        source = weasyprint.HTML(string=self.html(document, author),
+                                 base_url=(self.layouts_dir / "index.html").as_uri(),
+                                 url_fetcher=self.fetcher)
+        try:
+            with _strict_weasyprint():
+                return source.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
+        except RefusedURL as refused:
+            raise InputError(Problem(self.layouts_dir.name, refused.args[0],
+                                     "layouts may only use files inside layouts/")) from None
+
+    def write(self, rendered: weasyprint.document.Document, identity: str) -> bytes:
+        """The PDF bytes; `identity` fixes the PDF identifier so builds are reproducible."""
+        identifier = hashlib.sha256(identity.encode()).hexdigest()[:32].encode()
+        return rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
