@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import weasyprint
+
 from .compose import compose, documents_for
 from .errors import Problem, RenderError
 from .model import Document
@@ -15,6 +17,16 @@ from .patient import Patient
 from .render.docx import write_docx
 from .render.pdf import PdfWriter
 from .sources import Sources
+
+
+def first_section_page(rendered: weasyprint.document.Document, document: Document) -> int:
+    """How many pages come before the first section (the front pages)."""
+    first = document.sections[0].key
+    for number, page in enumerate(rendered.pages):
+        for box in page._page_box.descendants():
+            if getattr(box, "element", None) is not None and box.element.get("id") == first:
+                return number
+    return len(rendered.pages)
 
 FORMATS = ("pdf", "docx")
 ONE_PAGE_KINDS = ("insert", "card")
@@ -28,14 +40,53 @@ class Rendered:
 
 
 class Renderer:
-    """Renders composed documents to PDF and DOCX bytes, reusing one PDF writer."""
+    """Renders composed documents to PDF and DOCX bytes, reusing one PDF writer.
+
+    A personal leaflet is its personal front pages, rendered for the patient, joined to
+    the shared pages of the generic leaflet, which are laid out once per language and
+    variant and reused for every patient.
+    """
 
     def __init__(self, sources: Sources, layout: str = "standard"):
         self.sources = sources
         self.pdf = PdfWriter(layout)
+        self.shared: dict[tuple[str, str], weasyprint.document.Document] = {}
 
-    def pdf_bytes(self, document: Document, identity: str) -> tuple[bytes, int]:
-        rendered = self.pdf.render(document, self.sources.profile.name)
+    def shared_leaflet(self, lang: str, variant: str) -> weasyprint.document.Document:
+        """The generic leaflet's pages, laid out once and kept."""
+        key = (lang, variant)
+        if key not in self.shared:
+            self.shared[key] = self.layout(compose(self.sources, lang, variant, "leaflet"),
+                                           personal=False)
+        return self.shared[key]
+
+    @staticmethod
+    def check_front_pages(document: Document, front_pages: int) -> None:
+        """Each personal page must be exactly one page, or page numbers would shift."""
+        if front_pages != len(document.front):
+            raise RenderError(Problem(
+                f"sources/{document.lang}.yaml",
+                f"documents.{document.variant}_leaflet: the personal pages take {front_pages} "
+                f"pages instead of {len(document.front)}",
+                "shorten the preamble or the labels, or use fewer plan steps"))
+
+    def layout(self, document: Document, personal: bool) -> weasyprint.document.Document:
+        """Lay out a document; a personal leaflet reuses the shared pages."""
+        author = self.sources.profile.name
+        if document.kind != "leaflet":
+            return self.pdf.render(document, author)
+        if not personal:
+            rendered = self.pdf.render(document, author)
+            self.check_front_pages(document, first_section_page(rendered, document))
+            return rendered
+        shared = self.shared_leaflet(document.lang, document.variant)
+        front = self.pdf.render(document, author, len(shared.pages))
+        self.check_front_pages(document, len(front.pages))
+        return front.copy(front.pages + shared.pages[len(document.front):])
+
+    def pdf_bytes(self, document: Document, identity: str, personal: bool = False
+                  ) -> tuple[bytes, int]:
+        rendered = self.layout(document, personal)
         pages = len(rendered.pages)
         if document.kind in ONE_PAGE_KINDS and pages != 1:
             raise RenderError(Problem(
@@ -51,7 +102,7 @@ class Renderer:
         for fmt in formats:
             path = output_path(out_dir, document, fmt, record_id, self.pdf.layout)
             if fmt == "pdf":
-                data, pages = self.pdf_bytes(document, identity)
+                data, pages = self.pdf_bytes(document, identity, record_id is not None)
             else:
                 data, pages = write_docx(document, self.sources.profile.name, self.pdf.layout), 0
             results.append(Rendered(path, data, pages))

@@ -10,9 +10,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import PROJECT_ROOT
-from .build import FORMATS, build_generic
+from .build import FORMATS, build_generic, build_patient, write_all
 from .compose import VARIANTS
-from .errors import HandoutsError
+from .errors import HandoutsError, InputError, Problem
+from .records import read_patient_file, validate_record
 from .render.pdf import LAYOUTS
 from .sources import SOURCES_DIR, available_languages, load_sources
 
@@ -87,7 +88,28 @@ def run_check(argv: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"check": run_check}
+def run_patient(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="make_handouts.py patient",
+        description="Build one patient's leaflet, withdrawal insert and (pump) wallet card, "
+                    "PDF and DOCX, in the patient's language, into OUT/<id>/. The record's "
+                    "fields are described in README.md.")
+    parser.add_argument("file", type=Path, metavar="FILE.yaml", help="the patient record")
+    _common(parser)
+    args = parser.parse_args(argv)
+    if not args.file.is_file():
+        raise InputError(Problem(str(args.file), "file not found"))
+    patient = validate_record(read_patient_file(args.file, str(args.file)),
+                              available_languages(args.sources))
+    sources = load_sources(args.sources, [patient.lang])
+    results = build_patient(sources, patient, args.out, args.formats or list(FORMATS),
+                            args.layout)
+    _print_paths(write_all(results))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"check": run_check,
+                                                        "patient": run_patient}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -66,12 +66,18 @@ def compose(sources: Sources, lang: str, variant: str, kind: str,
                        sections=tuple(Section(s.key, fill(s.heading, values),
                                               _fill_blocks(s.blocks, values))
                                       for s in content.sections))
-    body = list(content.intro) + ([facts.emergency_summary(variant)] if patient else [])
+    body = list(content.intro)
     if kind == "insert":
-        body += [*content.blocks, facts.contacts(variant)]
+        treatment = fill(language.documents[f"{variant}_leaflet"].title, values)
+        body += [*content.blocks, facts.contacts(variant, treatment)]
         return replace(document, body=_fill_blocks(tuple(body), values))
-    return replace(document, front=(Page((facts.card_front(),)),),
+    return replace(document, front=(Page((facts.card_front(document.title),)),),
                    body=_fill_blocks(tuple(list(content.intro) + list(content.blocks)), values))
+
+
+def _unbreakable(phone: str) -> str:
+    """A phone number never breaks across lines."""
+    return phone.replace(" ", "\u00a0")
 
 
 def _placeholder_values(sources: Sources, lang: str, patient: Patient | None) -> dict[str, str]:
@@ -79,10 +85,12 @@ def _placeholder_values(sources: Sources, lang: str, patient: Patient | None) ->
     return {
         "hospital": profile.name,
         "service": profile.service[lang],
-        "team_phone": (patient and patient.phone) or profile.team_phone,
-        "pump_clinic_phone": (patient and patient.pump_clinic_phone) or profile.pump_clinic_phone,
-        "emergency_number": (patient and patient.emergency_phone) or profile.emergency_number,
-        "eu_emergency_number": profile.eu_emergency_number,
+        "team_phone": _unbreakable((patient and patient.phone) or profile.team_phone),
+        "pump_clinic_phone": _unbreakable((patient and patient.pump_clinic_phone)
+                                          or profile.pump_clinic_phone),
+        "emergency_number": _unbreakable((patient and patient.emergency_phone)
+                                         or profile.emergency_number),
+        "eu_emergency_number": _unbreakable(profile.eu_emergency_number),
     }
 
 
@@ -147,7 +155,7 @@ class _FactBuilder:
             return ""
         dose = self.mg(p.daily_dose_mg) if variant == "oral" else self.ug_per_day(p.daily_dose_ug)
         if variant == "oral":
-            dose += f" / {self.labels['plan_day']}"
+            dose += f"/{self.labels['plan_day']}"
         if p.high_dose_confirmed:
             dose += f" ({self.labels['confirmed_high_dose']})"
         return dose
@@ -160,7 +168,7 @@ class _FactBuilder:
                  Fact(labels["daily_dose"], self.daily_dose(variant))]
         if variant == "oral":
             doses = p.intake_doses_mg if p else (None,) * len(INTAKE_SLOTS)
-            facts += [Fact(labels[slot], self.mg(dose) if p else "")
+            facts += [Fact(labels[slot], (self.mg(dose) or labels["no_intake"]) if p else "")
                       for slot, dose in zip(INTAKE_SLOTS, doses)]
             return FactTable(labels["your_treatment"], tuple(facts))
         facts += [
@@ -179,7 +187,10 @@ class _FactBuilder:
         if self.patient is None:
             rows = (("", ""),) * PLAN_ROWS
         else:
-            rows = tuple((short_date(s.start, self.lang), self.mg(s.daily_dose_mg)) for s in steps)
+            rows = tuple((short_date(s.start, self.lang),
+                          self.mg(s.daily_dose_mg) + (f" ({labels['plan_stop']})"
+                                                      if not s.daily_dose_mg else ""))
+                         for s in steps)
         return Table(labels[title_label], header, rows)
 
     def plans(self) -> tuple[Block, ...]:
@@ -195,25 +206,32 @@ class _FactBuilder:
         return (Subsection(self.labels["dose_plan"],
                            (Paragraph((Run(self.labels["plan_note"]),)), *tables)),)
 
-    def emergency_summary(self, variant: str) -> FactTable:
+    def contacts(self, variant: str, treatment: str) -> FactTable:
+        """The insert's table: for a patient, what matters in an emergency (treatment,
+        dose, next refill), then who to call."""
         p, labels = self.patient, self.labels
-        facts = [Fact(labels["patient_id"], p.id), Fact(labels["daily_dose"], self.daily_dose(variant))]
-        if variant == "intrathecal":
-            facts.append(Fact(labels["next_refill"], self.date(p.next_refill)))
-        return FactTable(labels["your_treatment"], tuple(facts))
+        facts = []
+        if p is not None:
+            facts += [Fact(labels["treatment"], treatment),
+                      Fact(labels["daily_dose"], self.daily_dose(variant))]
+            if variant == "intrathecal":
+                facts.append(Fact(labels["next_refill"], self.date(p.next_refill)))
+        return FactTable(labels["contacts"], tuple(facts + self.contacts_facts(variant)))
 
-    def contacts(self, variant: str) -> FactTable:
-        return FactTable(self.labels["contacts"], tuple(self.contacts_facts(variant)))
-
-    def card_front(self) -> FactTable:
+    def card_front(self, title: str) -> FactTable:
+        """The EU implant card's essentials: who, which device, which drug and dose,
+        where it was implanted, whom to call."""
         labels, p = self.labels, self.patient
         facts = (
             Fact(labels["patient_name"], self.field("name")),
             Fact(labels["pump_model"], self.field("pump_model")),
+            Fact(labels["implant_date"], self.date(p.implant_date) if p else ""),
             Fact(labels["concentration"],
                  f"{number(p.concentration_ug_per_ml, self.lang)} µg/mL" if p else ""),
             Fact(labels["daily_dose"], self.daily_dose("intrathecal")),
             Fact(labels["implanting_centre"], self.field("implanting_centre", self.values["hospital"])),
             Fact(labels["pump_clinic_phone"], self.values["pump_clinic_phone"]),
+            Fact(labels["emergency"],
+                 f"{self.values['emergency_number']} / {self.values['eu_emergency_number']}"),
         )
-        return FactTable(labels["card_front"], facts)
+        return FactTable(title, facts)

@@ -31,7 +31,7 @@ LABEL_KEYS = (
     "titration_plan", "taper_plan", "plan_from", "plan_daily_dose", "plan_note",
     "no_plan", "pump_model", "concentration", "reservoir", "next_refill", "alarm_date",
     "implanting_centre", "contacts", "confirmed_high_dose", "card_front", "card_back",
-    "fill_in", "plan_day",
+    "card_cut", "plan_day", "treatment", "plan_stop", "no_intake", "implant_date",
 )
 
 

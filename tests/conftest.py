@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import docx
-import pypdf
 import pytest
 
 from handouts import PROJECT_ROOT
@@ -23,7 +23,10 @@ def normalise(text: str) -> str:
 
 
 def pdf_text(path: Path) -> str:
-    return normalise(" ".join(page.extract_text() for page in pypdf.PdfReader(path).pages))
+    """The PDF's text in reading order (poppler's pdftotext, installed by setup.sh)."""
+    result = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
+                            capture_output=True, text=True)
+    return normalise(result.stdout)
 
 
 def docx_paragraphs(path: Path) -> list:

@@ -140,19 +140,19 @@ class DocxWriter:
     def build(self) -> bytes:
         self.setup()
         model = self.model
-        self.heading(model.title, 1)
-        if model.subtitle:
-            self.paragraph_text(model.subtitle, size=self.style.sizes["heading3"])
-        for page in model.front:
-            self.blocks(page.blocks, 2, self.doc)
-            if model.kind != "card":
-                self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         if model.kind == "card":
-            self.heading(model.labels["card_back"], 2)
-        for section in model.sections:
-            self.heading(section.heading, 2)
-            self.blocks(section.blocks, 3, self.doc)
-        self.blocks(model.body, 3 if model.kind == "card" else 2, self.doc)
+            self.card()
+        else:
+            self.heading(model.title, 1)
+            if model.subtitle:
+                self.paragraph_text(model.subtitle, size=self.style.sizes["heading3"])
+            for page in model.front:
+                self.blocks(page.blocks, 2, self.doc)
+                self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+            for section in model.sections:
+                self.heading(section.heading, 2)
+                self.blocks(section.blocks, 3, self.doc)
+            self.blocks(model.body, 2, self.doc)
         self.properties()
         buffer = io.BytesIO()
         self.doc.save(buffer)
@@ -188,6 +188,27 @@ class DocxWriter:
         _add_field(footer, "PAGE")
         footer.add_run(" / ")
         _add_field(footer, "NUMPAGES")
+
+    def card(self) -> None:
+        """The wallet card: front and back as two credit-card-sized cells to cut out."""
+        model, labels = self.model, self.model.labels
+        self.heading(labels["card_front"], 1)
+        self.paragraph_text(labels["card_cut"])
+        table = self.doc.add_table(rows=1, cols=2)
+        table.autofit = False
+        front, back = table.rows[0].cells
+        row_height = OxmlElement("w:trHeight")
+        row_height.set(qn("w:val"), str(int(54 / 25.4 * 1440)))
+        row_height.set(qn("w:hRule"), "exact")
+        table.rows[0]._tr.get_or_add_trPr().append(row_height)
+        for cell in (front, back):
+            cell.width = Mm(85.6)
+            _set_borders(cell, "999999", 4)
+            cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
+        for page in model.front:
+            self.blocks(page.blocks, 2, front)
+        self.heading(labels["card_back"], 2, back)
+        self.blocks(model.body, 3, back)
 
     def properties(self) -> None:
         """Core properties: title and subject stay generic; dates are the revision date."""

@@ -72,14 +72,16 @@ class PdfWriter:
             sheets.append(f"{self.layout}.css")
         return [f"css/{sheet}" for sheet in sheets]
 
-    def html(self, document: Document, author: str) -> str:
-        """The HTML a document is drawn from (also handy to debug a layout)."""
-        return self.template.render(doc=document, author=author,
+    def html(self, document: Document, author: str, page_total: int = 0) -> str:
+        """The HTML a document is drawn from (also handy to debug a layout). With
+        `page_total`, only the front (personal) pages, numbered out of that total."""
+        return self.template.render(doc=document, author=author, page_total=page_total,
                                     stylesheets=self.stylesheets(document))
 
-    def render(self, document: Document, author: str) -> weasyprint.document.Document:
+    def render(self, document: Document, author: str, page_total: int = 0
+               ) -> weasyprint.document.Document:
         """Lay out a document into pages, without writing the PDF yet."""
-        source = weasyprint.HTML(string=self.html(document, author),
+        source = weasyprint.HTML(string=self.html(document, author, page_total),
                                  base_url=(self.layouts_dir / "index.html").as_uri(),
                                  url_fetcher=self.fetcher)
         try:
