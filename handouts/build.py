@@ -60,12 +60,11 @@ class Renderer:
                                            personal=False)
         return self.shared[key]
 
-    @staticmethod
-    def check_front_pages(document: Document, front_pages: int) -> None:
+    def check_front_pages(self, document: Document, front_pages: int) -> None:
         """Each personal page must be exactly one page, or page numbers would shift."""
         if front_pages != len(document.front):
             raise RenderError(Problem(
-                f"sources/{document.lang}.yaml",
+                self.sources.shown(document.lang),
                 f"documents.{document.variant}_leaflet: the personal pages take {front_pages} "
                 f"pages instead of {len(document.front)}",
                 "shorten the preamble or the labels, or use fewer plan steps"))
@@ -90,7 +89,7 @@ class Renderer:
         pages = len(rendered.pages)
         if document.kind in ONE_PAGE_KINDS and pages != 1:
             raise RenderError(Problem(
-                f"sources/{document.lang}.yaml",
+                self.sources.shown(document.lang),
                 f"documents.{document.variant}_{document.kind}: the {document.kind} takes "
                 f"{pages} pages; it must fit on one", "shorten its text"))
         return self.pdf.write(rendered, identity), pages

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import PROJECT_ROOT
 from .build import FORMATS, build_generic, build_patient, write_all
+from .checking import accept, check_sources
 from .compose import VARIANTS
 from .errors import HandoutsError, InputError, Problem
 from .records import read_patient_file, validate_record
@@ -58,12 +59,18 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="only this language (repeatable; default: every language in sources/)")
     parser.add_argument("--variant", choices=VARIANTS, action="append", dest="variants",
                         help="only this variant (repeatable; default: both)")
+    parser.add_argument("--allow-incomplete", action="store_true",
+                        help="build a translation with errors or stale strings anyway, using "
+                             "the French text where it is missing or wrong (each fallback is "
+                             "printed on stderr)")
     return parser
 
 
 def run_build(argv: Sequence[str]) -> int:
     args = _build_parser().parse_args(argv)
-    sources = load_sources(args.sources, args.langs)
+    sources = load_sources(args.sources, args.langs, args.allow_incomplete)
+    for notice in sources.notices:
+        print(f"{notice.where}: warning: {notice.message}", file=sys.stderr)
     langs = args.langs or available_languages(args.sources)
     paths = build_generic(sources, args.out, langs, args.variants or list(VARIANTS),
                           args.formats or list(FORMATS), args.layout)
@@ -74,18 +81,32 @@ def run_build(argv: Sequence[str]) -> int:
 def run_check(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="make_handouts.py check",
-        description="Validate the sources (every language file, the hospital profile, the "
-                    "document metadata); one line per problem, exit 1 if any.")
+        description="Check the sources: YAML mistakes, missing/extra/empty keys against the "
+                    "French, placeholders, markup, numbers, units, phone numbers and URLs that "
+                    "differ, stale translations, and whether each insert and card still fits "
+                    "(by rendering). Errors first, then warnings; exit 1 if any error. "
+                    "With --accept LANG [KEY...], record that a translator reviewed those strings "
+                    "(all of the language's strings when no KEY is given).")
     _sources_option(parser)
-    parser.add_argument("--lang", action="append", dest="langs", metavar="LANG")
+    parser.add_argument("--lang", action="append", dest="langs", metavar="LANG",
+                        help="only this language (repeatable; default: all)")
+    parser.add_argument("--accept", metavar="LANG", help="accept LANG's strings against the "
+                        "current French")
+    parser.add_argument("keys", nargs="*", metavar="KEY", help="with --accept: the key paths")
+    parser.add_argument("--no-fit", action="store_true", help="skip the rendering fit checks")
     args = parser.parse_args(argv)
-    try:
-        load_sources(args.sources, args.langs)
-    except HandoutsError as error:
-        for problem in error.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 1
-    return 0
+    if args.keys and not args.accept:
+        parser.error("KEY arguments need --accept LANG")
+    if args.accept:
+        _print_paths([accept(args.sources, args.accept, args.keys)])
+        return 0
+    report = check_sources(args.sources, args.langs, fit=not args.no_fit)
+    for problem in report.errors:
+        print(problem, file=sys.stderr)
+    for problem in report.warnings:
+        print(f"{problem.where}: warning: {problem.message}", file=sys.stderr)
+    print(f"check: {len(report.errors)} errors, {len(report.warnings)} warnings", file=sys.stderr)
+    return 1 if report.errors else 0
 
 
 def run_patient(argv: Sequence[str]) -> int:

@@ -234,12 +234,16 @@ def _kind(value: Any, mark: Mark) -> str:
     return mark.type_name
 
 
-def load_language(path: Path, display: str | None = None) -> LanguageContent:
-    """Read and validate one language file (e.g. `sources/fr.yaml`)."""
-    name = display or str(path)
-    root = read_yaml(path, name)
+def build_language(lang: str, root: Any, name: str) -> LanguageContent:
+    """Validate a parsed language tree and build its content."""
     reader = _Reader()
-    content = reader.language(path.stem, root, getattr(root, "mark", Mark(name, 1, 1)))
+    content = reader.language(lang, root, getattr(root, "mark", Mark(name, 1, 1)))
     if reader.problems:
         raise InputError(reader.problems)
     return content
+
+
+def load_language(path: Path, display: str | None = None) -> LanguageContent:
+    """Read and validate one language file (e.g. `sources/fr.yaml`)."""
+    name = display or str(path)
+    return build_language(path.stem, read_yaml(path, name), name)

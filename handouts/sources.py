@@ -1,15 +1,22 @@
 """Loading stage, whole project: every language file, the hospital profile and the
-document metadata, validated together so one run reports every problem."""
+document metadata, validated together so one run reports every problem.
+
+French is the reference. A translation is compared with it key by key: one with errors
+or stale strings is refused, unless the caller allows an incomplete translation, in
+which case every string that falls back to French is reported as a notice.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import PROJECT_ROOT
-from .content import LanguageContent, load_language
+from .content import LanguageContent, build_language
 from .errors import InputError, Problem
 from .profile import DocumentMeta, HospitalProfile, load_document_meta, load_profile
+from .translations import Report, compare_trees, merge_with_french, read_accepted
+from .yamlsource import YamlMap, read_yaml
 
 SOURCES_DIR = PROJECT_ROOT / "sources"
 REFERENCE_LANG = "fr"
@@ -21,6 +28,12 @@ class Sources:
     languages: dict[str, LanguageContent]
     profile: HospitalProfile
     metas: dict[str, DocumentMeta]
+    directory: Path = SOURCES_DIR
+    notices: list[Problem] = field(default_factory=list)
+
+    def shown(self, lang: str) -> str:
+        """How to name a language's file in a message."""
+        return display_path(language_path(self.directory, lang))
 
 
 def available_languages(sources_dir: Path = SOURCES_DIR) -> list[str]:
@@ -29,50 +42,102 @@ def available_languages(sources_dir: Path = SOURCES_DIR) -> list[str]:
     return sorted(langs, key=lambda lang: lang != REFERENCE_LANG)
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """A path as the user would type it: relative to the current folder when inside it."""
     try:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
 
-def load_sources(sources_dir: Path = SOURCES_DIR, langs: list[str] | None = None) -> Sources:
+def language_path(sources_dir: Path, lang: str) -> Path:
+    return sources_dir / f"{lang}.yaml"
+
+
+def read_tree(sources_dir: Path, lang: str) -> YamlMap:
+    """A language file's parsed tree (YAML problems raised with positions)."""
+    path = language_path(sources_dir, lang)
+    if not path.exists():
+        raise InputError(Problem(display_path(path), "file not found"))
+    tree = read_yaml(path, display_path(path))
+    if not isinstance(tree, YamlMap):
+        raise InputError(Problem(display_path(path), "expected 'key: value' lines"))
+    return tree
+
+
+def compare_language(sources_dir: Path, lang: str, french: YamlMap) -> tuple[YamlMap, Report]:
+    """A translation's tree and its comparison with the French."""
+    tree = read_tree(sources_dir, lang)
+    return tree, compare_trees(french, tree, read_accepted(sources_dir, lang))
+
+
+def _translated(sources_dir: Path, lang: str, french: YamlMap, allow_incomplete: bool
+                ) -> tuple[LanguageContent, list[Problem]]:
+    """A translation's content; refused with every reason when it has errors or stale
+    strings, unless `allow_incomplete`, which falls back to French and says where."""
+    tree, report = compare_language(sources_dir, lang, french)
+    shown = display_path(language_path(sources_dir, lang))
+    if (report.errors or report.stale) and not allow_incomplete:
+        raise InputError([
+            *report.errors, *report.stale,
+            Problem(shown, f"the '{lang}' translation has {len(report.errors)} errors and "
+                    f"{len(report.stale)} strings to review; it is not built",
+                    f"fix them (make_handouts.py check --lang {lang}) or build with "
+                    "--allow-incomplete")])
+    merged, fallbacks = merge_with_french(french, tree, report.bad_keys)
+    notices = [Problem(shown, f"{key}: missing or invalid: the French text is used")
+               for key in fallbacks]
+    notices += [Problem(p.where, p.message.replace(": stale:", ": stale, used anyway:"))
+                for p in report.stale]
+    return build_language(lang, merged, shown), notices
+
+
+def load_sources(sources_dir: Path = SOURCES_DIR, langs: list[str] | None = None,
+                 allow_incomplete: bool = False) -> Sources:
     """Load and validate the sources for `langs` (default: all), collecting every problem."""
     known = available_languages(sources_dir)
     wanted = langs or known
-    problems: list[Problem] = []
-    for lang in wanted:
-        if lang not in known:
-            problems.append(Problem(_display(sources_dir / f"{lang}.yaml"),
-                                    f"no source file for language '{lang}'",
-                                    "available: " + ", ".join(known)))
+    problems: list[Problem] = [
+        Problem(display_path(language_path(sources_dir, lang)),
+                f"no source file for language '{lang}'", "available: " + ", ".join(known))
+        for lang in wanted if lang not in known]
     languages: dict[str, LanguageContent] = {}
+    notices: list[Problem] = []
+    french = None
+    try:
+        french = read_tree(sources_dir, REFERENCE_LANG)
+        reference = build_language(REFERENCE_LANG, french,
+                                   display_path(language_path(sources_dir, REFERENCE_LANG)))
+        if REFERENCE_LANG in wanted:
+            languages[REFERENCE_LANG] = reference
+    except InputError as error:
+        problems += error.problems
+        french = None
+    for lang in wanted:
+        if lang in known and lang != REFERENCE_LANG and french is not None:
+            try:
+                languages[lang], found = _translated(sources_dir, lang, french, allow_incomplete)
+                notices += found
+            except InputError as error:
+                problems += error.problems
     profile = metas = None
-    loaders = [(lang, sources_dir / f"{lang}.yaml", load_language) for lang in wanted
-               if lang in known]
-    loaders += [("hospital", sources_dir / "hospital.yaml", load_profile),
-                ("documents", sources_dir / "documents.yaml", load_document_meta)]
-    for name, path, loader in loaders:
+    for name, loader in (("hospital", load_profile), ("documents", load_document_meta)):
+        path = sources_dir / f"{name}.yaml"
         try:
-            result = loader(path, _display(path))
+            if not path.exists():
+                raise InputError(Problem(display_path(path), "file not found"))
+            result = loader(path, display_path(path))
         except InputError as error:
             problems += error.problems
             continue
-        except FileNotFoundError:
-            problems.append(Problem(_display(path), "file not found"))
-            continue
         if name == "hospital":
             profile = result
-        elif name == "documents":
-            metas = result
         else:
-            languages[name] = result
+            metas = result
     if profile is not None:
-        for lang in languages:
-            if lang not in profile.service:
-                problems.append(Problem(_display(sources_dir / "hospital.yaml"),
-                                        f"service: no text for language '{lang}'",
-                                        f'add a line  {lang}: "..."'))
+        problems += [Problem(display_path(sources_dir / "hospital.yaml"),
+                             f"service: no text for language '{lang}'", f'add a line  {lang}: "..."')
+                     for lang in languages if lang not in profile.service]
     if problems:
         raise InputError(problems)
-    return Sources(languages, profile, metas)
+    return Sources(languages, profile, metas, sources_dir, notices)
