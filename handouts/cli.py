@@ -14,6 +14,8 @@ from .build import FORMATS, build_generic, build_patient, write_all
 from .checking import accept, check_sources
 from .compose import VARIANTS
 from .errors import HandoutsError, InputError, Problem
+from .exchange import export_xliff, import_xliff
+from .output import write_atomic
 from .records import read_patient_file, validate_record
 from .render.pdf import LAYOUTS
 from .sources import SOURCES_DIR, available_languages, load_sources
@@ -129,8 +131,42 @@ def run_patient(argv: Sequence[str]) -> int:
     return 0
 
 
+def run_translations(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="make_handouts.py translations",
+        description="Round trip with a translation agency through XLIFF 1.2, which CAT tools "
+                    "(OmegaT, memoQ, Trados) read and write.")
+    commands = parser.add_subparsers(dest="action", required=True)
+    export = commands.add_parser(
+        "export", help="write OUT/translations/baclofen-LANG.xlf: the French source, the "
+                       "current translation, its state (translated, needs review, new), the "
+                       "translator comments, and the previous French of stale strings")
+    export.add_argument("--lang", required=True, metavar="LANG")
+    export.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR")
+    _sources_option(export)
+    merge = commands.add_parser(
+        "import", help="merge a translated XLIFF file back into sources/LANG.yaml, keeping "
+                       "comments and order; refused whole if any placeholder, number, unit or "
+                       "phone number differs from the French")
+    merge.add_argument("file", type=Path, metavar="FILE.xlf")
+    _sources_option(merge)
+    args = parser.parse_args(argv)
+    if args.action == "export":
+        path = args.out / "translations" / f"baclofen-{args.lang}.xlf"
+        write_atomic(path, export_xliff(args.sources, args.lang))
+        _print_paths([path])
+        return 0
+    lang_file, changed = import_xliff(args.sources, args.file, str(args.file))
+    if changed:
+        _print_paths([lang_file])
+    print(f"translations: {len(changed)} strings changed; review them, then run "
+          "make_handouts.py check --accept LANG KEY...", file=sys.stderr)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"check": run_check,
-                                                        "patient": run_patient}
+                                                        "patient": run_patient,
+                                                        "translations": run_translations}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

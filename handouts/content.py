@@ -25,9 +25,9 @@ SECTION_KEYS = ("what_it_is", "before_you_take", "how_to_take", "side_effects", 
                 "contents")
 BOX_KINDS = ("warning", "caution", "info")
 LABEL_KEYS = (
-    "page", "version", "revised", "document", "your_treatment", "your_pump", "patient_name",
-    "patient_id", "prescriber", "team_phone", "pump_clinic_phone", "emergency", "daily_dose",
-    "doses_per_day", "dose_split", "morning", "noon", "evening", "bedtime", "dose_plan",
+    "page", "version", "revised", "your_treatment", "your_pump", "patient_name",
+    "prescriber", "team_phone", "pump_clinic_phone", "emergency", "daily_dose", "morning",
+    "noon", "evening", "bedtime", "dose_plan",
     "titration_plan", "taper_plan", "plan_from", "plan_daily_dose", "plan_note",
     "no_plan", "pump_model", "concentration", "reservoir", "next_refill", "alarm_date",
     "implanting_centre", "contacts", "confirmed_high_dose", "card_front", "card_back",

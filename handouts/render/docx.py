@@ -136,6 +136,9 @@ class DocxWriter:
         self.author = author
         self.style = DocxStyle.load(document.kind, layout, layouts_dir)
         self.doc = docx.Document()
+        # Looked up once: python-docx finds a style by name with a linear search.
+        self.styles = {name: self.doc.styles[name] for name in
+                       ("List Bullet", *(f"Heading {level}" for level in range(1, 5)))}
 
     def build(self) -> bytes:
         self.setup()
@@ -232,7 +235,7 @@ class DocxWriter:
 
     def heading(self, text: str, level: int, container=None) -> None:
         target = container or self.doc
-        target.add_paragraph(text, style=f"Heading {min(level, 4)}")
+        target.add_paragraph(text, style=self.styles[f"Heading {min(level, 4)}"])
 
     def paragraph_text(self, text: str, size: float | None = None, container=None) -> None:
         run = (container or self.doc).add_paragraph().add_run(text)
@@ -252,7 +255,7 @@ class DocxWriter:
             self.runs(block, container.add_paragraph())
         elif isinstance(block, BulletList):
             for item in block.items:
-                self.runs(item, container.add_paragraph(style="List Bullet"))
+                self.runs(item, container.add_paragraph(style=self.styles["List Bullet"]))
         elif isinstance(block, Subsection):
             self.heading(block.heading, level, container)
             self.blocks(block.blocks, level + 1, container)
@@ -268,7 +271,7 @@ class DocxWriter:
                 cell = table.rows[1].cells[index]
                 cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
                 for item in column.items:
-                    self.runs(item, cell.add_paragraph(style="List Bullet"))
+                    self.runs(item, cell.add_paragraph(style=self.styles["List Bullet"]))
             _mark_header_row(table.rows[0])
         elif isinstance(block, FactTable):
             self.heading(block.title, level, container)
