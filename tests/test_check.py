@@ -127,7 +127,7 @@ def test_stale_string_is_shown_with_the_french_change_and_cleared_by_accept(caps
     assert code == 1
     [stale] = [line for line in stderr if "stale" in line]
     english = (sources_copy / "en.yaml").read_text(encoding="utf-8")
-    line = english[:english.index("To stop, your doctor lowers")].count("\n") + 1
+    line = english[:english.index("\"To stop, your doctor lowers the dose over 1 to 2 weeks.\"")].count("\n") + 1
     assert stale.startswith(f"{sources_copy / 'en.yaml'}:{line}:11: "
                             "documents.oral_insert.blocks.what_to_do.1: stale: the French changed")
     assert stale.endswith("Pour arrêter, votre ... baisse la dose {+peu à peu,+} sur 1 à 2 "
