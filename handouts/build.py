@@ -120,9 +120,10 @@ def build_generic(sources: Sources, out_dir: Path, langs: list[str], variants: l
 
 
 def build_patient(sources: Sources, patient: Patient, out_dir: Path, formats: list[str],
-                  layout: str = "standard") -> list[Rendered]:
-    """One patient's documents, rendered in memory (the caller writes them)."""
-    renderer = Renderer(sources, layout)
+                  layout: str = "standard", renderer: Renderer | None = None) -> list[Rendered]:
+    """One patient's documents, rendered in memory (the caller writes them). Pass a
+    `renderer` to reuse its shared pages across patients."""
+    renderer = renderer or Renderer(sources, layout)
     return [item for kind in documents_for(patient.variant)
             for item in renderer.render(compose(sources, patient.lang, patient.variant, kind,
                                                 patient),

@@ -5,11 +5,13 @@ some items failed, 2 unusable input or usage."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import PROJECT_ROOT
+from .batch import run_batch
 from .build import FORMATS, build_generic, build_patient, write_all
 from .checking import accept, check_sources
 from .compose import VARIANTS
@@ -164,7 +166,37 @@ def run_translations(argv: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"check": run_check,
+def run_batch_command(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="make_handouts.py batch",
+        description="Build every record of a spreadsheet (CSV with , ; or tab, UTF-8 or "
+                    "Windows-1252; XLSX) or a YAML list: each record's files as 'patient' makes "
+                    "them, one combined print-ready PDF and manifest.json. Bad rows are "
+                    "reported and skipped (exit 1); records already up to date are skipped.")
+    parser.add_argument("file", type=Path, metavar="FILE", help=".csv, .xlsx or .yaml")
+    _common(parser)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="worker processes (default: one per core)")
+    parser.add_argument("--sort-by", metavar="COLUMN",
+                        help="order of the combined PDF (e.g. a ward column); default: file order")
+    parser.add_argument("--force", action="store_true", help="rebuild records already up to date")
+    args = parser.parse_args(argv)
+    out = args.out if args.out != DEFAULT_OUT else DEFAULT_OUT / args.file.stem
+    outcome = run_batch(args.file, out, args.sources, args.formats or list(FORMATS), args.layout,
+                        max(1, args.jobs), args.sort_by, args.force, display=str(args.file))
+    _print_paths(outcome.written)
+    for result in outcome.results:
+        for error in result.errors:
+            print(error, file=sys.stderr)
+    failed = sum(r.status == "error" for r in outcome.results)
+    skipped = sum(r.skipped for r in outcome.results)
+    print(f"batch: {len(outcome.results) - failed} records ok ({skipped} already up to date), "
+          f"{failed} with errors", file=sys.stderr)
+    return outcome.exit_code
+
+
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"batch": run_batch_command,
+                                                        "check": run_check,
                                                         "patient": run_patient,
                                                         "translations": run_translations}
 

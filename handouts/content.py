@@ -56,10 +56,13 @@ class LanguageContent:
 
 
 def suggest(name: str, choices: tuple[str, ...] | list[str]) -> str:
-    """A 'did you mean' hint, or the list of allowed names."""
-    close = difflib.get_close_matches(name, choices, n=1)
+    """A 'did you mean' hint (every equally close name, e.g. both units of a dose), or the
+    list of allowed names."""
+    close = difflib.get_close_matches(name, choices, n=3)
     if close:
-        return f"did you mean '{close[0]}'?"
+        best = difflib.SequenceMatcher(None, name, close[0]).ratio()
+        tied = [c for c in close if difflib.SequenceMatcher(None, name, c).ratio() == best]
+        return "did you mean " + " or ".join(f"'{c}'" for c in sorted(tied)) + "?"
     return "expected one of: " + ", ".join(choices)
 
 

@@ -39,7 +39,7 @@ INTAKE_FIELDS = ("morning_mg", "noon_mg", "evening_mg", "bedtime_mg")
 EVEN_SPLIT_SLOTS = {1: (0,), 2: (0, 2), 3: (0, 1, 2), 4: (0, 1, 2, 3)}
 
 COMMON_FIELDS = ("id", "variant", "lang", "name", "prescriber", "phone", "emergency_phone",
-                 "confirm_unusual_values")
+                 "confirm_unusual_values", "ward")
 ORAL_FIELDS = ("daily_dose_mg", "doses_per_day", *INTAKE_FIELDS, "titration_steps",
                "titration_start", "titration_start_mg", "titration_step_mg",
                "titration_every_days", "taper_steps", "taper_start", "taper_step_mg",
@@ -60,6 +60,7 @@ class RawRecord:
 
     values: dict[str, Any]
     locate: Callable[[str | None], str]
+    row: int = 0
 
 
 class _Invalid(Exception):
@@ -67,7 +68,9 @@ class _Invalid(Exception):
 
 
 class _Validator:
-    def __init__(self, raw: RawRecord, languages: list[str], today: dt.date):
+    def __init__(self, raw: RawRecord, languages: list[str], today: dt.date,
+                 require_id: bool = False):
+        self.require_id = require_id
         self.raw = raw
         self.languages = languages
         self.today = today
@@ -99,7 +102,7 @@ class _Validator:
             if field not in ALL_FIELDS:
                 self.problem(field, "unknown field", suggest(field, ALL_FIELDS))
         variant = self.get("variant", _choice(("oral", "intrathecal")), required=True)
-        record_id = self.get("id", _identifier, default="patient")
+        record_id = self.get("id", _identifier, default="patient", required=self.require_id)
         lang = self.get("lang", _choice(tuple(self.languages)), default="fr")
         common = {
             "id": record_id, "variant": variant, "lang": lang or "fr",
@@ -109,6 +112,7 @@ class _Validator:
             "emergency_phone": self.get("emergency_phone", _phone, default=""),
             "high_dose_confirmed": False}
         confirmed = self.get("confirm_unusual_values", _boolean, default=False)
+        self.get("ward", _text)  # only sorts a batch's print; checked like any text
         if variant is None:
             return None
         for field in PUMP_FIELDS if variant == "oral" else ORAL_FIELDS:
@@ -123,8 +127,11 @@ class _Validator:
         dose = self.get("daily_dose_mg", _decimal, required=True)
         unusual = False
         if dose is not None:
+            before = len(self.problems)
             unusual = self.check_range("daily_dose_mg", dose, ORAL_DOSE_MG, "mg/day",
                                        ORAL_CONFIRM_ABOVE_MG, confirmed)
+            if len(self.problems) > before:
+                dose = None  # nothing more to say about a dose already refused
         doses_per_day = self.get("doses_per_day", _integer, default=3)
         if not 1 <= doses_per_day <= 4:
             self.problem("doses_per_day", f"{doses_per_day} intakes a day is outside 1 to 4")
@@ -461,10 +468,11 @@ def _steps(value: Any) -> tuple[PlanStep, ...]:
     return tuple(steps)
 
 
-def validate_record(raw: RawRecord, languages: list[str], today: dt.date | None = None
-                    ) -> Patient:
-    """A checked `Patient`, or InputError listing every problem of the record."""
-    validator = _Validator(raw, languages, today or dt.date.today())
+def validate_record(raw: RawRecord, languages: list[str], today: dt.date | None = None,
+                    require_id: bool = False) -> Patient:
+    """A checked `Patient`, or InputError listing every problem of the record
+    (`require_id` in a batch, where the id names every record's files)."""
+    validator = _Validator(raw, languages, today or dt.date.today(), require_id)
     patient = validator.validate()
     if validator.problems or patient is None:
         raise InputError(validator.problems)
