@@ -1,0 +1,196 @@
+"""Bulk benchmark: `batch` against the naive in-process loop and the one-process-per-
+patient loop, on N synthetic records (mixed variants and languages), in one run.
+
+    .venv/bin/python benchmarks/bulk.py --n 1000 [--n 5000] [--jobs 2] [--sample 20]
+
+Prints, per N: amortised wall time per patient for `batch` (all files, combined PDF and
+manifest), the naive loop (full render of every document for every patient, no
+sharing, measured on a sample), the per-process loop (`patient` once per record, on a
+sample), their ratios, the batch's peak memory, and the combined PDF's size per patient
+beyond the shared pages. It then checks, on a sample, that every personal page of the
+batch's leaflets is pixel-identical (72 dpi) to a full render of the same patient, and
+exits 1 on any difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from handouts.build import Renderer
+from handouts.compose import compose, documents_for
+from handouts.records import validate_record
+from handouts.render.docx import write_docx
+from handouts.sources import load_sources
+from handouts.tables import read_table
+
+FIELDS = ["id", "variant", "lang", "name", "prescriber", "daily_dose_mg", "doses_per_day",
+          "titration_start", "titration_start_mg", "titration_step_mg", "titration_every_days",
+          "daily_dose_ug", "concentration_ug_per_ml", "reservoir_ml", "next_refill", "alarm_date",
+          "pump_model", "ward"]
+FIRST = ["Alice", "Bernard", "Chloé", "Driss", "Élodie", "François", "Gaëlle", "Hugo", "Inès"]
+LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand"]
+
+
+def synthetic(n: int, path: Path, seed: int = 7) -> Path:
+    """N plausible records: two thirds tablets, one third pumps, a quarter in English."""
+    rng = random.Random(seed)
+    today = dt.date.today()
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream, delimiter=";")
+        writer.writerow(FIELDS)
+        for i in range(n):
+            row = dict.fromkeys(FIELDS, "")
+            row.update(id=f"S{i:05d}", lang="en" if rng.random() < 0.25 else "fr",
+                       name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                       prescriber=f"Dr {rng.choice(LAST)}", ward=f"W{rng.randint(1, 9)}")
+            if rng.random() < 2 / 3:
+                dose = rng.choice([15, 30, 45, 60])
+                row.update(variant="oral", daily_dose_mg=dose, doses_per_day=3)
+                if dose > 15 and rng.random() < 0.5:
+                    row.update(titration_start=(today + dt.timedelta(days=7)).isoformat(),
+                               titration_start_mg=15, titration_step_mg=15,
+                               titration_every_days=4)
+            else:
+                refill = today + dt.timedelta(days=rng.randint(20, 35))
+                row.update(variant="intrathecal", daily_dose_ug=rng.choice([200, 250, 300]),
+                           concentration_ug_per_ml=500, reservoir_ml=20,
+                           next_refill=refill.strftime("%d/%m/%Y"),
+                           alarm_date=(refill + dt.timedelta(days=2)).isoformat(),
+                           pump_model="SynchroMed II")
+            writer.writerow([row[f] for f in FIELDS])
+    return path
+
+
+def run_batch(table: Path, out: Path, jobs: int) -> tuple[float, int]:
+    """Wall time and peak memory (KB, largest process) of one `batch` run."""
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "make_handouts.py"), "batch", str(table), "--out", str(out),
+         "--jobs", str(jobs), "--force"], capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if result.returncode not in (0, 1):
+        sys.exit(f"batch failed: {result.stderr[-2000:]}")
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+
+def naive_per_patient(table: Path, sample: int) -> float:
+    """Every document of every patient rendered in full, nothing shared."""
+    sources = load_sources()
+    patients = [validate_record(raw, list(sources.languages), require_id=True)
+                for raw in read_table(table)[:sample]]
+    renderer = Renderer(sources)
+    start = time.perf_counter()
+    for patient in patients:
+        for kind in documents_for(patient.variant):
+            document = compose(sources, patient.lang, patient.variant, kind, patient)
+            rendered = renderer.pdf.render(document, sources.profile.name)
+            renderer.pdf.write(rendered, f"naive/{patient.id}/{document.stem}")
+            write_docx(document, sources.profile.name)
+    return (time.perf_counter() - start) / len(patients)
+
+
+def per_process_per_patient(table: Path, sample: int, work: Path) -> float:
+    """`make_handouts.py patient` once per record, as a shell loop would."""
+    records = read_table(table)[:sample]
+    files = []
+    for raw in records:
+        path = work / f"{raw.values['id']}.yaml"
+        path.write_text("".join(f'{k}: "{v}"\n' for k, v in raw.values.items()), encoding="utf-8")
+        files.append(path)
+    start = time.perf_counter()
+    for path in files:
+        subprocess.run([sys.executable, str(ROOT / "make_handouts.py"), "patient", str(path),
+                        "--out", str(work / "out")], check=True, capture_output=True)
+    return (time.perf_counter() - start) / len(files)
+
+
+def pixels(pdf: Path, page: int, work: Path) -> bytes:
+    prefix = work / f"r{time.perf_counter_ns()}"
+    subprocess.run(["pdftoppm", "-r", "72", "-gray", "-f", str(page), "-l", str(page), str(pdf),
+                    str(prefix)], check=True)
+    [image] = list(work.glob(f"{prefix.name}*"))
+    data = image.read_bytes()
+    image.unlink()
+    return data
+
+
+def raster_check(table: Path, out: Path, sample: int, work: Path) -> int:
+    """Personal pages of the batch's leaflets vs a full render of the same patient."""
+    sources = load_sources()
+    renderer = Renderer(sources)
+    differences = 0
+    for raw in read_table(table)[:sample]:
+        patient = validate_record(raw, list(sources.languages), require_id=True)
+        document = compose(sources, patient.lang, patient.variant, "leaflet", patient)
+        full = work / f"{patient.id}-full.pdf"
+        full.write_bytes(renderer.pdf.render(document, sources.profile.name).write_pdf())
+        batch_pdf = out / patient.id / f"{patient.id}-{document.stem}-{patient.lang}.pdf"
+        for page in range(1, len(document.front) + 1):
+            if pixels(full, page, work) != pixels(batch_pdf, page, work):
+                differences += 1
+                print(f"  DIFFERENT: {patient.id} page {page}")
+    return differences
+
+
+def shared_bytes(out: Path) -> int:
+    """Size of the generic leaflets, which the combined PDF stores once."""
+    sources = load_sources()
+    renderer = Renderer(sources)
+    total = 0
+    for lang in sources.languages:
+        for variant in ("oral", "intrathecal"):
+            document = compose(sources, lang, variant, "leaflet")
+            total += len(renderer.pdf.write(renderer.shared_leaflet(lang, variant),
+                                            f"shared/{lang}/{document.stem}"))
+    return total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, action="append", help="records (repeatable)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sample", type=int, default=20, help="records for the slow loops")
+    args = parser.parse_args()
+    failures = 0
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        for n in args.n or [1000]:
+            table = synthetic(n, work / f"bench-{n}.csv")
+            out = work / f"out-{n}"
+            wall, peak = run_batch(table, out, args.jobs)
+            batch = wall / n
+            naive = naive_per_patient(table, min(args.sample, n))
+            per_process = per_process_per_patient(table, min(max(args.sample // 4, 3), n), work)
+            combined = next(out.glob("baclofen-print-*.pdf")).stat().st_size
+            beyond = (combined - shared_bytes(out)) / n
+            print(f"N = {n} (jobs {args.jobs}, sample {args.sample})")
+            print(f"  batch          {batch * 1000:8.1f} ms/patient  (wall {wall:.1f} s)")
+            print(f"  naive loop     {naive * 1000:8.1f} ms/patient  -> batch is "
+                  f"{naive / batch:.1f}x faster")
+            print(f"  per-process    {per_process * 1000:8.1f} ms/patient  -> batch is "
+                  f"{per_process / batch:.1f}x faster")
+            print(f"  peak memory    {peak / 1024:8.0f} MB (largest process)")
+            print(f"  combined PDF   {combined / 1024:8.0f} KB, {beyond / 1024:.1f} KB/patient "
+                  "beyond the shared pages")
+            differences = raster_check(table, out, min(args.sample, n), work)
+            print(f"  raster check   {differences} personal pages differ from a full render")
+            failures += differences
+            shutil.rmtree(out)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
