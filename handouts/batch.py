@@ -74,8 +74,8 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _up_to_date(out_dir: Path, record_id: str, key: str) -> RecordResult | None:
-    """The previous result of a record, if its files are complete and from the same inputs."""
+def _up_to_date(out_dir: Path, record_id: str, key: str) -> list[dict] | None:
+    """A record's files from a previous run, if complete and made from the same inputs."""
     state = out_dir / record_id / STATE_FILE
     try:
         saved = json.loads(state.read_text(encoding="utf-8"))
@@ -87,7 +87,7 @@ def _up_to_date(out_dir: Path, record_id: str, key: str) -> RecordResult | None:
         path = out_dir / entry["path"]
         if not path.is_file() or _sha256(path) != entry["sha256"]:
             return None
-    return RecordResult(saved["id"], 0, files=saved["files"], skipped=True)
+    return saved["files"]
 
 
 _worker: dict = {}
@@ -264,7 +264,7 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
         key = record_key(base, raw)
         previous = None if force else _up_to_date(out_dir, patient.id, key)
         if previous is not None:
-            result.files, result.skipped = previous.files, True
+            result.files, result.skipped = previous, True
         else:
             todo.append((result, patient, key))
     progress = Progress(len(todo), progress_stream)
