@@ -20,21 +20,14 @@ from .exchange import export_xliff, import_xliff
 from .output import write_atomic
 from .records import read_patient_file, validate_record
 from .render.pdf import LAYOUTS
-from .sources import SOURCES_DIR, available_languages, load_sources
+from .sources import SOURCES_DIR, available_languages, display_path, load_sources
 
 DEFAULT_OUT = PROJECT_ROOT / "output"
 
 
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 def _print_paths(paths: list[Path]) -> None:
     for path in paths:
-        print(_shown(path))
+        print(display_path(path.resolve()))
 
 
 def _sources_option(parser: argparse.ArgumentParser) -> None:

@@ -145,9 +145,13 @@ class _FactBuilder:
         facts = [Fact(labels["team_phone"], values["team_phone"])]
         if variant == "intrathecal":
             facts.append(Fact(labels["pump_clinic_phone"], values["pump_clinic_phone"]))
-        facts.append(Fact(labels["emergency"],
-                          f"{values['emergency_number']} / {values['eu_emergency_number']}"))
+        facts.append(self.emergency())
         return facts
+
+    def emergency(self) -> Fact:
+        """The national and European emergency numbers, on one line."""
+        return Fact(self.labels["emergency"], f"{self.values['emergency_number']} / "
+                                              f"{self.values['eu_emergency_number']}")
 
     def daily_dose(self, variant: str) -> str:
         p = self.patient
@@ -231,7 +235,6 @@ class _FactBuilder:
             Fact(labels["daily_dose"], self.daily_dose("intrathecal")),
             Fact(labels["implanting_centre"], self.field("implanting_centre", self.values["hospital"])),
             Fact(labels["pump_clinic_phone"], self.values["pump_clinic_phone"]),
-            Fact(labels["emergency"],
-                 f"{self.values['emergency_number']} / {self.values['eu_emergency_number']}"),
+            self.emergency(),
         )
         return FactTable(title, facts)
