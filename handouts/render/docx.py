@@ -136,9 +136,10 @@ class DocxWriter:
         self.author = author
         self.style = DocxStyle.load(document.kind, layout, layouts_dir)
         self.doc = docx.Document()
-        # Looked up once: python-docx finds a style by name with a linear search.
-        self.styles = {name: self.doc.styles[name] for name in
-                       ("List Bullet", *(f"Heading {level}" for level in range(1, 5)))}
+        # Style ids looked up once: python-docx searches every style on each lookup.
+        self.style_ids = {name: self.doc.styles[name].style_id for name in
+                          ("List Bullet", "Table Grid",
+                           *(f"Heading {level}" for level in range(1, 5)))}
 
     def build(self) -> bytes:
         self.setup()
@@ -233,9 +234,15 @@ class DocxWriter:
         props.modified = revised
         props.last_printed = revised
 
+    def styled(self, container, style: str):
+        """A new paragraph in `style`, set by id (python-docx's by-name path is slow)."""
+        paragraph = container.add_paragraph()
+        paragraph._p.style = self.style_ids[style]
+        return paragraph
+
     def heading(self, text: str, level: int, container=None) -> None:
         target = container or self.doc
-        target.add_paragraph(text, style=self.styles[f"Heading {min(level, 4)}"])
+        self.styled(target, f"Heading {min(level, 4)}").add_run(text)
 
     def paragraph_text(self, text: str, size: float | None = None, container=None) -> None:
         run = (container or self.doc).add_paragraph().add_run(text)
@@ -255,7 +262,7 @@ class DocxWriter:
             self.runs(block, container.add_paragraph())
         elif isinstance(block, BulletList):
             for item in block.items:
-                self.runs(item, container.add_paragraph(style=self.styles["List Bullet"]))
+                self.runs(item, self.styled(container, "List Bullet"))
         elif isinstance(block, Subsection):
             self.heading(block.heading, level, container)
             self.blocks(block.blocks, level + 1, container)
@@ -263,7 +270,7 @@ class DocxWriter:
             self.box(block, level, container)
         elif isinstance(block, Columns):
             table = container.add_table(rows=2, cols=len(block.columns))
-            table.style = "Table Grid"
+            table._tbl.tblStyle_val = self.style_ids["Table Grid"]
             for index, column in enumerate(block.columns):
                 head = table.rows[0].cells[index]
                 head.paragraphs[0].add_run(column.title).bold = True
@@ -271,12 +278,12 @@ class DocxWriter:
                 cell = table.rows[1].cells[index]
                 cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
                 for item in column.items:
-                    self.runs(item, cell.add_paragraph(style=self.styles["List Bullet"]))
+                    self.runs(item, self.styled(cell, "List Bullet"))
             _mark_header_row(table.rows[0])
         elif isinstance(block, FactTable):
             self.heading(block.title, level, container)
             table = container.add_table(rows=0, cols=2)
-            table.style = "Table Grid"
+            table._tbl.tblStyle_val = self.style_ids["Table Grid"]
             for fact in block.facts:
                 cells = table.add_row().cells
                 cells[0].paragraphs[0].add_run(fact.label).bold = True
@@ -284,7 +291,7 @@ class DocxWriter:
         elif isinstance(block, Table):
             self.heading(block.title, level, container)
             table = container.add_table(rows=1, cols=len(block.header))
-            table.style = "Table Grid"
+            table._tbl.tblStyle_val = self.style_ids["Table Grid"]
             for cell, text in zip(table.rows[0].cells, block.header):
                 cell.paragraphs[0].add_run(text).bold = True
                 _set_shading(cell, self.style.table_header_fill)
