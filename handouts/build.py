@@ -36,7 +36,6 @@ ONE_PAGE_KINDS = ("insert", "card")
 class Rendered:
     path: Path
     data: bytes
-    pages: int
 
 
 class Renderer:
@@ -84,7 +83,7 @@ class Renderer:
         return front.copy(front.pages + shared.pages[len(document.front):])
 
     def pdf_bytes(self, document: Document, identity: str, personal: bool = False
-                  ) -> tuple[bytes, int]:
+                  ) -> bytes:
         rendered = self.layout(document, personal)
         pages = len(rendered.pages)
         if document.kind in ONE_PAGE_KINDS and pages != 1:
@@ -92,7 +91,7 @@ class Renderer:
                 self.sources.shown(document.lang),
                 f"documents.{document.variant}_{document.kind}: the {document.kind} takes "
                 f"{pages} pages; it must fit on one", "shorten its text"))
-        return self.pdf.write(rendered, identity), pages
+        return self.pdf.write(rendered, identity)
 
     def render(self, document: Document, formats: Iterable[str], out_dir: Path,
                record_id: str | None = None) -> list[Rendered]:
@@ -101,10 +100,10 @@ class Renderer:
         for fmt in formats:
             path = output_path(out_dir, document, fmt, record_id, self.pdf.layout)
             if fmt == "pdf":
-                data, pages = self.pdf_bytes(document, identity, record_id is not None)
+                data = self.pdf_bytes(document, identity, record_id is not None)
             else:
-                data, pages = write_docx(document, self.sources.profile.name, self.pdf.layout), 0
-            results.append(Rendered(path, data, pages))
+                data = write_docx(document, self.sources.profile.name, self.pdf.layout)
+            results.append(Rendered(path, data))
         return results
 
 

@@ -4,13 +4,10 @@ leaves a half-written PDF or DOCX behind, and names that say what a file holds."
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 
 from .model import Document
-
-SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def output_path(out_dir: Path, document: Document, fmt: str, record_id: str | None = None,
