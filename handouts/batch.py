@@ -26,7 +26,7 @@ import pikepdf
 
 from . import PROJECT_ROOT
 from .build import Renderer, build_patient
-from .compose import KINDS, compose
+from .compose import compose, documents_for
 from .errors import InputError, Problem
 from .output import write_atomic
 from .patient import Patient
@@ -36,7 +36,8 @@ from .sources import Sources, available_languages, load_sources
 from .tables import read_table
 
 STATE_FILE = ".record.json"
-RECYCLE_AFTER = 200
+RECYCLE_AFTER = 400
+CHUNK = 40
 A4_POINTS = (595.276, 841.89)
 
 
@@ -97,19 +98,27 @@ def _start_worker(sources: Sources, layout: str) -> None:
     _worker["renderer"] = Renderer(sources, layout)
 
 
-def _build_record(patient: Patient, out_dir: Path, formats: list[str], key: str) -> list[dict]:
-    """Build one record's files (in a worker), write them, then its state file."""
+def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: list[str]
+                   ) -> list[list[dict]]:
+    """Build a chunk of records (in a worker): draw all their values in one pass per
+    style, then write each record's files and, last, its state file."""
     renderer: Renderer = _worker["renderer"]
-    results = build_patient(renderer.sources, patient, out_dir, formats, renderer=renderer)
-    files = []
-    for item in results:
-        write_atomic(item.path, item.data)
-        files.append({"path": item.path.relative_to(out_dir).as_posix(),
-                      "sha256": hashlib.sha256(item.data).hexdigest()})
-    state = {"id": patient.id, "key": key, "files": files}
-    write_atomic(out_dir / patient.id / STATE_FILE,
-                 json.dumps(state, indent=1).encode("utf-8"))
-    return files
+    if "pdf" in formats:
+        renderer.prepare(compose(renderer.sources, patient.lang, patient.variant, kind, patient)
+                         for patient, _ in records for kind in documents_for(patient.variant))
+    built = []
+    for patient, key in records:
+        results = build_patient(renderer.sources, patient, out_dir, formats, renderer=renderer)
+        files = []
+        for item in results:
+            write_atomic(item.path, item.data)
+            files.append({"path": item.path.relative_to(out_dir).as_posix(),
+                          "sha256": hashlib.sha256(item.data).hexdigest()})
+        state = {"id": patient.id, "key": key, "files": files}
+        write_atomic(out_dir / patient.id / STATE_FILE,
+                     json.dumps(state, indent=1).encode("utf-8"))
+        built.append(files)
+    return built
 
 
 class Progress:
@@ -142,63 +151,103 @@ class Progress:
 def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
                 out_dir: Path, formats: list[str], layout: str, jobs: int,
                 progress: Progress) -> None:
+    chunks = [todo[start:start + CHUNK] for start in range(0, len(todo), CHUNK)]
     if jobs <= 1:
         _start_worker(sources, layout)
-        for result, patient, key in todo:
-            result.files = _build_record(patient, out_dir, formats, key)
-            progress.advance()
+        for chunk in chunks:
+            _collect(chunk, _build_records([(p, k) for _, p, k in chunk], out_dir, formats),
+                     progress)
         return
     context = get_context("forkserver")
     context.set_forkserver_preload(["handouts.batch"])
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
                              initargs=(sources, layout),
-                             max_tasks_per_child=RECYCLE_AFTER) as pool:
-        futures = [(result, pool.submit(_build_record, patient, out_dir, formats, key))
-                   for result, patient, key in todo]
-        for result, future in futures:
-            result.files = future.result()
-            progress.advance()
+                             max_tasks_per_child=RECYCLE_AFTER // CHUNK) as pool:
+        futures = [(chunk, pool.submit(_build_records, [(p, k) for _, p, k in chunk],
+                                       out_dir, formats)) for chunk in chunks]
+        for chunk, future in futures:
+            _collect(chunk, future.result(), progress)
+
+
+def _collect(chunk: list[tuple[RecordResult, Patient, str]], built: list[list[dict]],
+             progress: Progress) -> None:
+    for (result, _, _), files in zip(chunk, built, strict=True):
+        result.files = files
+        progress.advance()
 
 
 class CombinedPdf:
     """The print room's single file. Each document starts on a right-hand page; a
-    record's first page carries its band; the leaflets' shared pages come from one copy
-    of the generic leaflet, so the file stores them once for the whole batch."""
+    record's first page carries its band. Whatever records share is stored once, as
+    form XObjects (as variable-data printing does): a page of a record's PDF is drawn
+    as its shared part (the shape's page, or a shared leaflet page), recognised by its
+    bytes, plus the record's own overlay, which names only canonical fonts.
+    """
 
     def __init__(self, renderer: Renderer):
         self.renderer = renderer
         self.pdf = pikepdf.new()
-        self.shared: dict[tuple[str, str], tuple[pikepdf.Pdf, int]] = {}
+        self.forms: dict[bytes, tuple[pikepdf.Name, pikepdf.Stream, pikepdf.Stream]] = {}
+        self.fonts = pikepdf.Dictionary()
+        self.states = pikepdf.Dictionary()
+        self.closing = self.pdf.make_stream(b"Q\n")
         self.opened: list[pikepdf.Pdf] = []
-
-    def shared_leaflet(self, lang: str, variant: str) -> tuple[pikepdf.Pdf, int]:
-        """The generic leaflet and how many personal pages precede its shared ones."""
-        key = (lang, variant)
-        if key not in self.shared:
-            sources = self.renderer.sources
-            generic = compose(sources, lang, variant, "leaflet")
-            rendered = self.renderer.shared_leaflet(lang, variant)
-            data = self.renderer.pdf.write(rendered, f"shared/{lang}/{generic.stem}")
-            self.shared[key] = (pikepdf.open(io.BytesIO(data)), len(generic.front))
-        return self.shared[key]
+        self.borrowed = False
 
     def _start_on_right_hand_page(self) -> None:
         if len(self.pdf.pages) % 2:
             self.pdf.add_blank_page(page_size=A4_POINTS)
 
-    def add(self, documents: list[tuple[Path, str]], lang: str, variant: str) -> list[int]:
-        """Append one record's PDFs (path, kind); return its [first, last] page."""
+    def _form(self, page: pikepdf.Page, shared: pikepdf.Object
+              ) -> tuple[pikepdf.Name, pikepdf.Stream, pikepdf.Stream]:
+        """The XObject drawing `shared` (a page's shared content), made on first use,
+        and the stream that draws it."""
+        key = hashlib.sha256(b"".join(s.read_raw_bytes() for s in _streams(shared))).digest()
+        if key not in self.forms:
+            page.obj.Contents = shared
+            form = self.pdf.copy_foreign(page.as_form_xobject())
+            name = pikepdf.Name(f"/S{len(self.forms)}")
+            draw = self.pdf.make_stream(b"q\n%s Do\n" % str(name).encode())
+            self.forms[key] = (name, form, draw)
+            self.borrowed = True
+        return self.forms[key]
+
+    def _add_page(self, page: pikepdf.Page) -> None:
+        contents = page.obj.Contents
+        stamped = isinstance(contents, pikepdf.Array) and len(contents) == 3
+        name, form, draw = self._form(page, contents[1] if stamped else contents)
+        resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary({str(name): form}))
+        if stamped:
+            overlay = self.pdf.make_stream(contents[2].read_bytes())
+            for group, shared in (("/Font", self.fonts), ("/ExtGState", self.states)):
+                own = page.Resources.get(group, pikepdf.Dictionary())
+                for key in own:
+                    if key not in shared and (key.startswith("/MH-") or group == "/ExtGState"):
+                        shared[key] = (self.pdf.copy_foreign(own[key])
+                                       if own[key].is_indirect else own[key])
+                        self.borrowed = True
+                resources[group] = shared
+            parts = [draw, overlay]
+        else:
+            parts = [draw, self.closing]
+        self.pdf.pages.append(pikepdf.Page(pikepdf.Dictionary(
+            Type=pikepdf.Name.Page, MediaBox=page.mediabox, Resources=resources,
+            Contents=pikepdf.Array(parts))))
+
+    def add(self, documents: list[Path]) -> list[int]:
+        """Append one record's PDFs; return its [first, last] page."""
         first = None
-        for path, kind in documents:
+        for path in documents:
             self._start_on_right_hand_page()
             first = first or len(self.pdf.pages) + 1
             source = pikepdf.open(path)
-            self.opened.append(source)
-            pages = list(source.pages)
-            if kind == "leaflet":
-                shared, front = self.shared_leaflet(lang, variant)
-                pages = pages[:front] + list(shared.pages[front:])
-            self.pdf.pages.extend(pages)
+            self.borrowed = False
+            for page in source.pages:
+                self._add_page(page)
+            if self.borrowed:
+                self.opened.append(source)
+            else:
+                source.close()
         return [first, len(self.pdf.pages)]
 
     def add_bands(self, firsts: list[int], texts: list[str]) -> None:
@@ -217,6 +266,10 @@ class CombinedPdf:
             pdf.close()
 
 
+def _streams(contents: pikepdf.Object) -> list[pikepdf.Stream]:
+    return list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+
+
 @dataclass
 class BatchOutcome:
     written: list[Path]
@@ -225,11 +278,6 @@ class BatchOutcome:
     @property
     def exit_code(self) -> int:
         return 1 if any(r.status == "error" for r in self.results) else 0
-
-
-def _kind(path: str) -> str:
-    """Which document a record's file holds, from its contract name."""
-    return next(kind for kind in KINDS if f"-{kind}-" in path.rsplit("/", 1)[-1])
 
 
 def _sort(records: list[RawRecord], column: str | None, name: str) -> list[RawRecord]:
@@ -273,11 +321,10 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
     combined = CombinedPdf(Renderer(sources, layout))
     firsts, bands = [], []
     for position, (result, patient, _) in enumerate(valid, 1):
-        pdfs = [(out_dir / f["path"], _kind(f["path"]))
-                for f in result.files if f["path"].endswith(".pdf")]
+        pdfs = [out_dir / f["path"] for f in result.files if f["path"].endswith(".pdf")]
         if not pdfs:
             continue
-        result.pages = combined.add(pdfs, patient.lang, patient.variant)
+        result.pages = combined.add(pdfs)
         firsts.append(result.pages[0])
         pages = result.pages[1] - result.pages[0] + 1
         bands.append(f"{patient.id} · ligne {result.row} · {pages} pages · "

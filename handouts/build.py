@@ -11,11 +11,12 @@ import weasyprint
 
 from .compose import compose, documents_for
 from .errors import Problem, RenderError
-from .model import Document
+from .model import Document, split_personal
 from .output import output_path, write_atomic
 from .patient import Patient
-from .render.docx import write_docx
+from .render.docx import DocxTemplate, fillable, slot_marker, write_docx
 from .render.pdf import PdfWriter
+from .render.stamp import Stamper, Template
 from .sources import Sources
 
 
@@ -41,15 +42,20 @@ class Rendered:
 class Renderer:
     """Renders composed documents to PDF and DOCX bytes, reusing one PDF writer.
 
-    A personal leaflet is its personal front pages, rendered for the patient, joined to
-    the shared pages of the generic leaflet, which are laid out once per language and
-    variant and reused for every patient.
+    A personal leaflet is its personal front pages joined to the shared pages of the
+    generic leaflet, which are laid out once per language and variant. A personal
+    document is its shape (the same for many patients, rendered once) with the
+    patient's values stamped in (render/stamp.py), or a full render when a value does
+    not fit its slot.
     """
 
     def __init__(self, sources: Sources, layout: str = "standard"):
         self.sources = sources
         self.pdf = PdfWriter(layout)
         self.shared: dict[tuple[str, str], weasyprint.document.Document] = {}
+        self.stamper = Stamper(self.pdf)
+        self.templates: dict[Document, Template] = {}
+        self.docx_templates: dict[Document, DocxTemplate] = {}
 
     def shared_leaflet(self, lang: str, variant: str) -> weasyprint.document.Document:
         """The generic leaflet's pages, laid out once and kept."""
@@ -82,8 +88,8 @@ class Renderer:
         self.check_front_pages(document, len(front.pages))
         return front.copy(front.pages + shared.pages[len(document.front):])
 
-    def pdf_bytes(self, document: Document, identity: str, personal: bool = False
-                  ) -> bytes:
+    def checked_layout(self, document: Document, personal: bool
+                       ) -> weasyprint.document.Document:
         rendered = self.layout(document, personal)
         pages = len(rendered.pages)
         if document.kind in ONE_PAGE_KINDS and pages != 1:
@@ -91,7 +97,46 @@ class Renderer:
                 self.sources.shown(document.lang),
                 f"documents.{document.variant}_{document.kind}: the {document.kind} takes "
                 f"{pages} pages; it must fit on one", "shorten its text"))
-        return self.pdf.write(rendered, identity)
+        return rendered
+
+    def template(self, shape: Document) -> Template:
+        """A personal document's shape, laid out and written once."""
+        if shape not in self.templates:
+            rendered = self.checked_layout(shape, personal=True)
+            self.templates[shape] = self.stamper.template(
+                rendered, f"shape/{shape.lang}/{shape.stem}")
+        return self.templates[shape]
+
+    def prepare(self, documents: Iterable[Document]) -> None:
+        """Draw, in one pass per style, the values of many personal documents."""
+        wanted = []
+        for document in documents:
+            shape, values = split_personal(document)
+            wanted += zip(values, (slot.style for slot in self.template(shape).slots))
+        self.stamper.prepare(wanted)
+
+    def pdf_bytes(self, document: Document, identity: str, personal: bool = False
+                  ) -> bytes:
+        if personal:
+            shape, values = split_personal(document)
+            template = self.template(shape)
+            self.prepare([document])
+            stamped = self.stamper.stamp(template, values)
+            if stamped is not None:
+                return stamped
+        return self.pdf.write(self.checked_layout(document, personal), identity)
+
+    def docx_bytes(self, document: Document, personal: bool = False) -> bytes:
+        """A personal DOCX is its shape's DOCX, written once, with the values put in."""
+        author = self.sources.profile.name
+        if personal:
+            shape, values = split_personal(document, slot_marker)
+            if all(fillable(value) for value in values):
+                if shape not in self.docx_templates:
+                    self.docx_templates[shape] = DocxTemplate(
+                        write_docx(shape, author, self.pdf.layout))
+                return self.docx_templates[shape].fill(values)
+        return write_docx(document, author, self.pdf.layout)
 
     def render(self, document: Document, formats: Iterable[str], out_dir: Path,
                record_id: str | None = None) -> list[Rendered]:
@@ -102,7 +147,7 @@ class Renderer:
             if fmt == "pdf":
                 data = self.pdf_bytes(document, identity, record_id is not None)
             else:
-                data = write_docx(document, self.sources.profile.name, self.pdf.layout)
+                data = self.docx_bytes(document, record_id is not None)
             results.append(Rendered(path, data))
         return results
 

@@ -136,6 +136,10 @@ class _FactBuilder:
     def date(self, value) -> str:
         return "" if value is None else long_date(value, self.lang)
 
+    def fact(self, label: str, value: str) -> Fact:
+        """A line whose value comes from the patient (blank on a generic document)."""
+        return Fact(self.labels[label], value, personal=self.patient is not None)
+
     def field(self, name: str, default: str = "") -> str:
         value = getattr(self.patient, name, "") if self.patient else ""
         return value or default
@@ -166,22 +170,22 @@ class _FactBuilder:
 
     def treatment(self, variant: str) -> FactTable:
         labels, p = self.labels, self.patient
-        facts = [Fact(labels["patient_name"], self.field("name")),
-                 Fact(labels["prescriber"], self.field("prescriber")),
+        facts = [self.fact("patient_name", self.field("name")),
+                 self.fact("prescriber", self.field("prescriber")),
                  *self.contacts_facts(variant),
-                 Fact(labels["daily_dose"], self.daily_dose(variant))]
+                 self.fact("daily_dose", self.daily_dose(variant))]
         if variant == "oral":
             doses = p.intake_doses_mg if p else (None,) * len(INTAKE_SLOTS)
-            facts += [Fact(labels[slot], (self.mg(dose) or labels["no_intake"]) if p else "")
+            facts += [self.fact(slot, (self.mg(dose) or labels["no_intake"]) if p else "")
                       for slot, dose in zip(INTAKE_SLOTS, doses)]
             return FactTable(labels["your_treatment"], tuple(facts))
         facts += [
-            Fact(labels["pump_model"], self.field("pump_model")),
-            Fact(labels["concentration"],
+            self.fact("pump_model", self.field("pump_model")),
+            self.fact("concentration",
                  f"{number(p.concentration_ug_per_ml, self.lang)} µg/mL" if p else ""),
-            Fact(labels["reservoir"], f"{number(p.reservoir_ml, self.lang)} mL" if p else ""),
-            Fact(labels["next_refill"], self.date(p.next_refill) if p else ""),
-            Fact(labels["alarm_date"], self.date(p.alarm_date) if p else ""),
+            self.fact("reservoir", f"{number(p.reservoir_ml, self.lang)} mL" if p else ""),
+            self.fact("next_refill", self.date(p.next_refill) if p else ""),
+            self.fact("alarm_date", self.date(p.alarm_date) if p else ""),
         ]
         return FactTable(labels["your_pump"], tuple(facts))
 
@@ -195,7 +199,7 @@ class _FactBuilder:
                           self.mg(s.daily_dose_mg) + (f" ({labels['plan_stop']})"
                                                       if not s.daily_dose_mg else ""))
                          for s in steps)
-        return Table(labels[title_label], header, rows)
+        return Table(labels[title_label], header, rows, personal=self.patient is not None)
 
     def plans(self) -> tuple[Block, ...]:
         """The dose-plan page: the patient's dated plans, or blank tables to fill in."""
@@ -217,9 +221,9 @@ class _FactBuilder:
         facts = []
         if p is not None:
             facts += [Fact(labels["treatment"], treatment),
-                      Fact(labels["daily_dose"], self.daily_dose(variant))]
+                      self.fact("daily_dose", self.daily_dose(variant))]
             if variant == "intrathecal":
-                facts.append(Fact(labels["next_refill"], self.date(p.next_refill)))
+                facts.append(self.fact("next_refill", self.date(p.next_refill)))
         return FactTable(labels["contacts"], tuple(facts + self.contacts_facts(variant)))
 
     def card_front(self, title: str) -> FactTable:
@@ -227,13 +231,13 @@ class _FactBuilder:
         where it was implanted, whom to call."""
         labels, p = self.labels, self.patient
         facts = (
-            Fact(labels["patient_name"], self.field("name")),
-            Fact(labels["pump_model"], self.field("pump_model")),
-            Fact(labels["implant_date"], self.date(p.implant_date) if p else ""),
-            Fact(labels["concentration"],
+            self.fact("patient_name", self.field("name")),
+            self.fact("pump_model", self.field("pump_model")),
+            self.fact("implant_date", self.date(p.implant_date) if p else ""),
+            self.fact("concentration",
                  f"{number(p.concentration_ug_per_ml, self.lang)} µg/mL" if p else ""),
-            Fact(labels["daily_dose"], self.daily_dose("intrathecal")),
-            Fact(labels["implanting_centre"], self.field("implanting_centre", self.values["hospital"])),
+            self.fact("daily_dose", self.daily_dose("intrathecal")),
+            self.fact("implanting_centre", self.field("implanting_centre", self.values["hospital"])),
             Fact(labels["pump_clinic_phone"], self.values["pump_clinic_phone"]),
             self.emergency(),
         )

@@ -6,7 +6,8 @@ say the same things in the same order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,12 @@ class Columns:
 
 @dataclass(frozen=True)
 class Fact:
-    """One label/value line of a personal summary; an empty value is a line to write on."""
+    """One label/value line of a personal summary; an empty value is a line to write on.
+    `personal` marks a value taken from the patient (a slot of the variable-data path)."""
 
     label: str
     value: str = ""
+    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,14 @@ class FactTable:
 
 @dataclass(frozen=True)
 class Table:
-    """A table with a header row (dose plans); empty cells are spaces to write on."""
+    """A table with a header row (dose plans); empty cells are spaces to write on.
+    In a `personal` table every body cell comes from the patient."""
 
     title: str
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     note: str = ""
+    personal: bool = False
 
 
 Block = Paragraph | BulletList | Subsection | Box | Columns | FactTable | Table
@@ -124,3 +129,46 @@ class Document:
     def stem(self) -> str:
         """The file name stem: `baclofen-<variant>-<kind>`."""
         return f"baclofen-{self.variant}-{self.kind}"
+
+
+SLOT_MARK = "\u00a0"
+
+
+def _split_block(block: Block, values: list[str], mark: Callable[[int], str]) -> Block:
+    def take(value: str) -> str:
+        values.append(value)
+        return mark(len(values) - 1)
+
+    if isinstance(block, FactTable):
+        return replace(block, facts=tuple(
+            replace(f, value=take(f.value)) if f.personal and f.value else f
+            for f in block.facts))
+    if isinstance(block, Table) and block.personal:
+        return replace(block, rows=tuple(tuple(take(cell) for cell in row)
+                                         for row in block.rows))
+    if isinstance(block, (Subsection, Box)):
+        return replace(block, blocks=tuple(_split_block(b, values, mark)
+                                           for b in block.blocks))
+    return block
+
+
+def split_personal(document: Document, mark: Callable[[int], str] = lambda _: SLOT_MARK
+                   ) -> tuple[Document, tuple[str, ...]]:
+    """A document's shape and its personal values, in reading order.
+
+    The shape is the document with every patient value replaced by a no-break space:
+    it lays out exactly like the patient's document as long as each value fits on the
+    line its slot holds, and is the same for every patient with the same plan lengths,
+    language and contacts, so it is rendered once and shared (see render/stamp.py).
+    `mark(i)` gives what stands for the i-th value (the DOCX template needs a different
+    mark per value).
+    """
+    values: list[str] = []
+
+    def split(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+        return tuple(_split_block(b, values, mark) for b in blocks)
+
+    front = tuple(Page(split(page.blocks)) for page in document.front)
+    sections = tuple(replace(s, blocks=split(s.blocks)) for s in document.sections)
+    body = split(document.body)
+    return replace(document, front=front, sections=sections, body=body), tuple(values)

@@ -13,6 +13,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 import docx
 import yaml
@@ -36,6 +37,7 @@ from ..model import (
 from .pdf import LAYOUTS_DIR
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_MAIN_PART = "word/document.xml"
 
 
 @dataclass(frozen=True)
@@ -114,17 +116,54 @@ def _set_language(document, tag: str) -> None:
     rpr_default.append(lang)
 
 
-def _deterministic_zip(data: bytes) -> bytes:
-    """python-docx stamps the current time on every zip entry: fix it, keep the order."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    target_buffer = io.BytesIO()
-    with zipfile.ZipFile(target_buffer, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_EPOCH)
+def _zip(entries: list[tuple[str, bytes]], base: bytes = b"") -> bytes:
+    """Entries at a fixed date and mode, appended to the zip `base` if given."""
+    buffer = io.BytesIO(base)
+    with zipfile.ZipFile(buffer, "a" if base else "w", zipfile.ZIP_DEFLATED) as target:
+        for name, part in entries:
+            entry = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
-            target.writestr(entry, source.read(info.filename))
-    return target_buffer.getvalue()
+            target.writestr(entry, part)
+    return buffer.getvalue()
+
+
+def _deterministic_zip(data: bytes) -> bytes:
+    """python-docx stamps the current time on every zip entry: fix it, keep the order,
+    but put the main document part last, so a template can be filled by appending it
+    (`DocxTemplate`)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    names = [i.filename for i in source.infolist() if i.filename != _MAIN_PART]
+    return _zip([(name, source.read(name)) for name in [*names, _MAIN_PART]])
+
+
+def slot_marker(index: int) -> str:
+    """A stand-in for a personal value that no text contains (private-use characters)."""
+    return f"\ue000{index}\ue001"
+
+
+def fillable(value: str) -> bool:
+    """Whether a value is written as one plain text run, so that putting it in place of
+    its marker gives the bytes python-docx itself would write."""
+    return (value == value.strip() and value != ""
+            and all(ord(c) >= 0x20 and c not in "\ue000\ue001" for c in value))
+
+
+class DocxTemplate:
+    """A DOCX written with `slot_marker(i)` for each personal value: every part but the
+    main one is zipped once; a patient's file appends the filled main part."""
+
+    def __init__(self, data: bytes):
+        source = zipfile.ZipFile(io.BytesIO(data))
+        self.main = source.read(_MAIN_PART)
+        self.base = _zip([(i.filename, source.read(i.filename)) for i in source.infolist()
+                          if i.filename != _MAIN_PART])
+
+    def fill(self, values: tuple[str, ...]) -> bytes:
+        part = self.main
+        for index, value in enumerate(values):
+            part = part.replace(slot_marker(index).encode(), xml_escape(value).encode(), 1)
+        return _zip([(_MAIN_PART, part)], self.base)
 
 
 class DocxWriter:
