@@ -32,6 +32,7 @@ from .output import write_atomic
 from .patient import Patient
 from .records import RawRecord, validate_record
 from .render.pdf import LAYOUTS_DIR
+from .render.stamp import PlainText, Style, pdf_number
 from .sources import Sources, available_languages, load_sources
 from .tables import read_table
 
@@ -39,6 +40,9 @@ STATE_FILE = ".record.json"
 RECYCLE_AFTER = 400
 CHUNK = 40
 A4_POINTS = (595.276, 841.89)
+BAND_STYLE = Style(12.0, True, "#fff", "fr")
+BAND_FONT = "/MH-band"
+BAND_HEIGHT, BAND_PADDING = 22.0, 7.0
 
 
 @dataclass
@@ -251,11 +255,23 @@ class CombinedPdf:
         return [first, len(self.pdf.pages)]
 
     def add_bands(self, firsts: list[int], texts: list[str]) -> None:
-        """Lay each record's band over its first page (bands rendered in one pass)."""
-        bands = pikepdf.open(io.BytesIO(self.renderer.pdf.strips(texts)))
-        self.opened.append(bands)
-        for page_number, band in zip(firsts, bands.pages):
-            self.pdf.pages[page_number - 1].add_overlay(band)
+        """Lay each record's band (white on black, top left) over its first page."""
+        palette, size = self.renderer.stamper.palette(BAND_STYLE)
+        font = PlainText(next(iter(palette.pages[0].Resources.Font.values())))
+        self.fonts[BAND_FONT] = self.pdf.copy_foreign(font.font)
+        points = size * 0.75
+        top = A4_POINTS[1]
+        for page_number, text in zip(firsts, texts, strict=True):
+            glyphs, width = font.encode(text)
+            box = width * points / 1000 + 2 * BAND_PADDING
+            band = (b"q 0.133 0.133 0.133 rg 0 %s %s %s re f 1 1 1 rg BT %s %s Tf %s %s Td "
+                    b"%s Tj ET Q\n") % (
+                pdf_number(top - BAND_HEIGHT), pdf_number(box), pdf_number(BAND_HEIGHT),
+                BAND_FONT.encode(), pdf_number(points), pdf_number(BAND_PADDING),
+                pdf_number(top - BAND_HEIGHT + BAND_PADDING), glyphs)
+            page = self.pdf.pages[page_number - 1]
+            page.obj.Contents.append(self.pdf.make_stream(band))
+            page.Resources.Font = self.fonts
 
     def save(self, path: Path) -> None:
         buffer = io.BytesIO()

@@ -91,14 +91,6 @@ class PdfWriter:
             raise InputError(Problem(self.layouts_dir.name, refused.args[0],
                                      "layouts may only use files inside layouts/")) from None
 
-    def strips(self, texts: list[str]) -> bytes:
-        """The print room's separator bands, one A4 page each, in one rendering pass."""
-        html = self.environment.get_template("strips.html.j2").render(strips=texts)
-        source = weasyprint.HTML(string=html, base_url=(self.layouts_dir / "index.html").as_uri(),
-                                 url_fetcher=self.fetcher)
-        with _strict_weasyprint():
-            return source.write_pdf(font_config=self.font_config)
-
     def write(self, rendered: weasyprint.document.Document, identity: str) -> bytes:
         """The PDF bytes; `identity` fixes the PDF identifier so builds are reproducible."""
         identifier = hashlib.sha256(identity.encode()).hexdigest()[:32].encode()

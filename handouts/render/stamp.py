@@ -17,6 +17,7 @@ The benchmark checks that stamped pages rasterise like full renders.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -76,7 +77,7 @@ class Template:
     prologue: bytes
 
 
-def _number(value: float) -> bytes:
+def pdf_number(value: float) -> bytes:
     return f"{value:f}".rstrip("0").rstrip(".").encode()
 
 
@@ -188,7 +189,7 @@ class Stamper:
             marks.append(kid)
             overlays.setdefault(slot.page, []).append(
                 b"/Span <</MCID %d>> BDC\n%s1 0 0 -1 %s %s Tm\n%sEMC\n" % (
-                    mcid, snippet.head, _number(slot.x), _number(slot.y), snippet.tail))
+                    mcid, snippet.head, pdf_number(slot.x), pdf_number(slot.y), snippet.tail))
         for number, parts in overlays.items():
             page = pdf.pages[number]
             self._add_fonts(pdf, page, {slot.style for slot in template.slots
@@ -224,29 +225,49 @@ def _palette_size(palette: pikepdf.Pdf) -> float:
     raise ValueError("palette page without text")
 
 
+class PlainText:
+    """Text set without layout in a canonical font: glyph by glyph, no kerning. For the
+    print room's bands, where speed matters and nothing needs to match a render."""
+
+    def __init__(self, font: pikepdf.Object):
+        self.font = font
+        unicode_map = font.ToUnicode.read_bytes().decode("ascii")
+        self.glyphs = {chr(int(text, 16)): int(glyph, 16) for glyph, text in
+                       re.findall(r"<([0-9a-f]{4})> <([0-9a-f]{4})>", unicode_map)}
+        self.widths = _w_widths(list(font.DescendantFonts[0].W))
+
+    def encode(self, text: str) -> tuple[bytes, float]:
+        """The glyph string (hex) and its width in thousandths of the font size;
+        characters outside the palette are dropped."""
+        glyphs = [self.glyphs[c] for c in text if c in self.glyphs]
+        return (b"<" + b"".join(b"%04x" % g for g in glyphs) + b">",
+                sum(self.widths.get(g, 0) for g in glyphs))
+
+
 def _face(font: pikepdf.Object) -> str:
     return str(font.BaseFont).split("+")[-1]
 
 
 def _palette_glyphs(palette: pikepdf.Pdf) -> dict[str, set[int]]:
     """Per face, the glyphs the canonical font has widths for."""
-    return {_face(font): _w_glyphs(list(font.DescendantFonts[0].W))
+    return {_face(font): set(_w_widths(list(font.DescendantFonts[0].W)))
             for font in palette.pages[0].Resources.Font.values()}
 
 
-def _w_glyphs(w: list) -> set[int]:
-    """The glyph ids a PDF /W array lists (`first [w...]` or `first last w` runs)."""
-    glyphs: set[int] = set()
+def _w_widths(w: list) -> dict[int, float]:
+    """The glyph widths a PDF /W array gives (`first [w...]` or `first last w` runs)."""
+    widths: dict[int, float] = {}
     index = 0
     while index < len(w):
-        first, second = w[index], w[index + 1]
+        first, second = int(w[index]), w[index + 1]
         if isinstance(second, pikepdf.Array):
-            glyphs.update(range(int(first), int(first) + len(second)))
+            widths.update((first + i, float(width)) for i, width in enumerate(second))
             index += 2
         else:
-            glyphs.update(range(int(first), int(second) + 1))
+            widths.update((glyph, float(w[index + 2]))
+                          for glyph in range(first, int(second) + 1))
             index += 3
-    return glyphs
+    return widths
 
 
 def _text_width(page: weasyprint.Page) -> float:
