@@ -153,7 +153,7 @@ def shared_bytes(out: Path) -> int:
     for lang in sources.languages:
         for variant in ("oral", "intrathecal"):
             document = compose(sources, lang, variant, "leaflet")
-            total += len(renderer.pdf.write(renderer.shared_leaflet(lang, variant),
+            total += len(renderer.pdf.write(renderer.shared_leaflet(document),
                                             f"shared/{lang}/{document.stem}"))
     return total
 

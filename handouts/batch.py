@@ -16,7 +16,7 @@ import io
 import json
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -37,7 +37,7 @@ from .sources import Sources, available_languages, load_sources
 from .tables import read_table
 
 STATE_FILE = ".record.json"
-RECYCLE_AFTER = 400
+RECYCLE_AFTER = 2000
 CHUNK = 40
 A4_POINTS = (595.276, 841.89)
 BAND_STYLE = Style(12.0, True, "#fff", "fr")
@@ -152,25 +152,53 @@ class Progress:
                   file=self.stream)
 
 
+def _partition(todo: list[tuple[RecordResult, Patient, str]], jobs: int
+               ) -> list[list[tuple[RecordResult, Patient, str]]]:
+    """Split the work between workers by language and variant, so that each document
+    shape is laid out by one worker only; a group larger than a fair share is split."""
+    groups: dict[tuple[str, str], list] = {}
+    for item in todo:
+        groups.setdefault((item[1].lang, item[1].variant), []).append(item)
+    share = -(-len(todo) // jobs)
+    pieces = [group[start:start + share] for group in groups.values()
+              for start in range(0, len(group), share)]
+    parts: list[list] = [[] for _ in range(jobs)]
+    for piece in sorted(pieces, key=len, reverse=True):
+        min(parts, key=len).extend(piece)
+    return [part for part in parts if part]
+
+
 def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
                 out_dir: Path, formats: list[str], layout: str, jobs: int,
                 progress: Progress) -> None:
-    chunks = [todo[start:start + CHUNK] for start in range(0, len(todo), CHUNK)]
+    def chunks(part: list) -> list[list]:
+        return [part[start:start + CHUNK] for start in range(0, len(part), CHUNK)]
+
+    if not todo:
+        return
     if jobs <= 1:
         _start_worker(sources, layout)
-        for chunk in chunks:
+        for chunk in chunks(todo):
             _collect(chunk, _build_records([(p, k) for _, p, k in chunk], out_dir, formats),
                      progress)
         return
     context = get_context("forkserver")
     context.set_forkserver_preload(["handouts.batch"])
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
-                             initargs=(sources, layout),
-                             max_tasks_per_child=RECYCLE_AFTER // CHUNK) as pool:
-        futures = [(chunk, pool.submit(_build_records, [(p, k) for _, p, k in chunk],
-                                       out_dir, formats)) for chunk in chunks]
-        for chunk, future in futures:
-            _collect(chunk, future.result(), progress)
+    parts = [chunks(part) for part in _partition(todo, jobs)]
+    per_worker = RECYCLE_AFTER // CHUNK
+    for start in range(0, max(len(part) for part in parts), per_worker):
+        pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker,
+                                     initargs=(sources, layout)) for _ in parts]
+        try:
+            done = {pool.submit(_build_records, [(p, k) for _, p, k in chunk], out_dir,
+                                formats): chunk
+                    for pool, part in zip(pools, parts)
+                    for chunk in part[start:start + per_worker]}
+            for future in as_completed(done):
+                _collect(done[future], future.result(), progress)
+        finally:
+            for pool in pools:
+                pool.shutdown(cancel_futures=True)
 
 
 def _collect(chunk: list[tuple[RecordResult, Patient, str]], built: list[list[dict]],
@@ -322,6 +350,8 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
             result.status, result.errors = "error", [str(p) for p in error.problems]
         results.append(result)
     sources = load_sources(sources_dir, sorted({p.lang for _, p, _ in valid}) or None)
+    for leftover in [*out_dir.glob(".*.part"), *out_dir.glob("*/.*.part")]:
+        leftover.unlink()  # the temporary file of a write a kill interrupted
     base = inputs_key(sources_dir, layout, formats)
     todo = []
     for result, patient, raw in valid:

@@ -52,17 +52,17 @@ class Renderer:
     def __init__(self, sources: Sources, layout: str = "standard"):
         self.sources = sources
         self.pdf = PdfWriter(layout)
-        self.shared: dict[tuple[str, str], weasyprint.document.Document] = {}
+        self.shared: dict[tuple, weasyprint.document.Document] = {}
         self.stamper = Stamper(self.pdf)
         self.templates: dict[Document, Template] = {}
         self.docx_templates: dict[Document, DocxTemplate] = {}
 
-    def shared_leaflet(self, lang: str, variant: str) -> weasyprint.document.Document:
-        """The generic leaflet's pages, laid out once and kept."""
-        key = (lang, variant)
+    def shared_leaflet(self, document: Document) -> weasyprint.document.Document:
+        """A leaflet's pages laid out once for every leaflet with the same sections (the
+        same language, variant and contact numbers), with its front pages as a shape."""
+        key = (document.lang, document.variant, document.sections)
         if key not in self.shared:
-            self.shared[key] = self.layout(compose(self.sources, lang, variant, "leaflet"),
-                                           personal=False)
+            self.shared[key] = self.layout(split_personal(document)[0], personal=False)
         return self.shared[key]
 
     def check_front_pages(self, document: Document, front_pages: int) -> None:
@@ -83,7 +83,7 @@ class Renderer:
             rendered = self.pdf.render(document, author)
             self.check_front_pages(document, first_section_page(rendered, document))
             return rendered
-        shared = self.shared_leaflet(document.lang, document.variant)
+        shared = self.shared_leaflet(document)
         front = self.pdf.render(document, author, len(shared.pages))
         self.check_front_pages(document, len(front.pages))
         return front.copy(front.pages + shared.pages[len(document.front):])

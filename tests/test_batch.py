@@ -208,8 +208,9 @@ def test_a_killed_batch_resumes_and_completes(tmp_path):
     assert not (out / "manifest.json").exists()
     done_before = len(list(out.glob("*/.record.json")))
     assert 0 < done_before < 8
-    assert not list(out.rglob("*.part"))  # atomic writes leave no half file behind
+    assert not [p for p in out.rglob("*") if p.is_file() and p.stat().st_size == 0]
     result = subprocess.run(command, check=False, capture_output=True, text=True)
+    assert not list(out.rglob("*.part"))  # a killed write's temporary file is cleared
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[-1] == (
         f"batch: 8 records ok ({done_before} already up to date), 0 with errors")

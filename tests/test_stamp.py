@@ -1,0 +1,115 @@
+"""The variable-data path: a personal document stamped onto its shared shape must look,
+read and tag exactly like a full render of the same patient."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from handouts.build import Renderer
+from handouts.compose import compose, documents_for
+from handouts.model import split_personal
+from handouts.records import RawRecord, validate_record
+from handouts.render.docx import write_docx
+from handouts.sources import load_sources
+from tests.conftest import normalise, pdf_text
+from tests.test_patient import ORAL, PUMP
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer(load_sources())
+
+
+def patient(record: dict, **changes):
+    raw = RawRecord({**record, **changes}, lambda field: "record.yaml", 1)
+    return validate_record(raw, ["fr", "en"], require_id=True)
+
+
+def pages_png(data: bytes, folder: Path, name: str) -> list[bytes]:
+    path = folder / f"{name}.pdf"
+    path.write_bytes(data)
+    subprocess.run(["pdftoppm", "-r", "72", "-gray", "-png", str(path), str(folder / name)],
+                   check=True)
+    return [p.read_bytes() for p in sorted(folder.glob(f"{name}-*.png"))]
+
+
+@pytest.mark.parametrize("record", [ORAL, PUMP], ids=["oral", "pump"])
+def test_stamped_documents_rasterise_like_full_renders(renderer, tmp_path, record):
+    person = patient(record)
+    for kind in documents_for(person.variant):
+        document = compose(renderer.sources, person.lang, person.variant, kind, person)
+        stamped = renderer.pdf_bytes(document, "test", personal=True)
+        full = renderer.pdf.write(renderer.checked_layout(document, True), "test")
+        with pikepdf.open(io.BytesIO(stamped)) as pdf:
+            assert any(isinstance(page.obj.Contents, pikepdf.Array) for page in pdf.pages), \
+                f"{kind} was not stamped"
+        assert pages_png(stamped, tmp_path, f"{kind}-s") == pages_png(full, tmp_path,
+                                                                      f"{kind}-f"), kind
+
+
+def test_a_different_patient_does_not_rasterise_the_same(renderer, tmp_path):
+    one, other = patient(ORAL), patient(ORAL, daily_dose_mg="30")
+    documents = [compose(renderer.sources, "fr", "oral", "insert", p) for p in (one, other)]
+    first, second = (renderer.pdf_bytes(d, "test", personal=True) for d in documents)
+    assert pages_png(first, tmp_path, "one") != pages_png(second, tmp_path, "other")
+
+
+def test_values_are_tagged_inside_their_table_cells(renderer, tmp_path):
+    person = patient(PUMP)
+    document = compose(renderer.sources, "fr", "intrathecal", "leaflet", person)
+    _, values = split_personal(document)
+    data = renderer.pdf_bytes(document, "test", personal=True)
+    path = tmp_path / "leaflet.pdf"
+    path.write_bytes(data)
+    assert "Jean Dupont" in pdf_text(path)
+    with pikepdf.open(path) as pdf:
+        page = pdf.pages[0]
+        marks = pdf.Root.StructTreeRoot.ParentTree.Nums[2 * int(page.StructParents) + 1]
+        added = list(marks)[-len(values):]
+        assert all(kid.S == "/Span" and kid.P.S == "/TD" for kid in added)
+        assert len({kid.P.objgen for kid in added}) == len(values)
+
+
+def test_a_value_too_long_for_its_line_is_rendered_in_full(renderer):
+    person = patient(ORAL, name="Marie-Bernadette Anne-Sophie Dupont-Lefèvre de la Tour")
+    document = compose(renderer.sources, "fr", "oral", "leaflet", person)
+    stamped = renderer.pdf_bytes(document, "test", personal=True)
+    assert stamped == renderer.pdf.write(renderer.checked_layout(document, True), "test")
+
+
+def test_a_value_outside_the_font_palette_is_rendered_in_full(renderer):
+    person = patient(ORAL, name="Zoë Nguyễn")
+    document = compose(renderer.sources, "fr", "oral", "leaflet", person)
+    stamped = renderer.pdf_bytes(document, "test", personal=True)
+    assert stamped == renderer.pdf.write(renderer.checked_layout(document, True), "test")
+
+
+def test_filled_docx_templates_equal_python_docx_output(renderer):
+    tricky = patient(ORAL, name="A & B <C> \"D\" 'E'", prescriber="Dr Ü > x")
+    for person in (tricky, patient(PUMP)):
+        for kind in documents_for(person.variant):
+            document = compose(renderer.sources, person.lang, person.variant, kind, person)
+            assert renderer.docx_bytes(document, personal=True) == \
+                write_docx(document, renderer.sources.profile.name)
+
+
+def test_a_patients_own_phone_reaches_the_shared_pages(renderer, tmp_path):
+    person = patient(ORAL)
+    document = compose(renderer.sources, "fr", "oral", "leaflet", person)
+    path = tmp_path / "leaflet.pdf"
+    path.write_bytes(renderer.pdf_bytes(document, "test", personal=True))
+    text = normalise(pdf_text(path))
+    assert "01 99 00 55 66" in text
+    assert renderer.sources.profile.team_phone not in text
+
+
+def test_shape_is_shared_by_patients_with_the_same_plan_lengths():
+    sources = load_sources()
+    shapes = {split_personal(compose(sources, "fr", "oral", "leaflet", p))[0]
+              for p in (patient(ORAL), patient(ORAL, name="Autre Nom", prescriber="Dr X"))}
+    assert len(shapes) == 1
