@@ -29,8 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import pikepdf
+
 from handouts.build import Renderer
 from handouts.compose import compose, documents_for
+from handouts.errors import InputError
 from handouts.records import validate_record
 from handouts.render.docx import write_docx
 from handouts.sources import load_sources
@@ -128,33 +131,54 @@ def pixels(pdf: Path, page: int, work: Path) -> bytes:
 
 
 def raster_check(table: Path, out: Path, sample: int, work: Path) -> int:
-    """Personal pages of the batch's leaflets vs a full render of the same patient."""
+    """Every personal page of the batch's documents (leaflet front pages, insert, card)
+    vs a full render of the same patient."""
     sources = load_sources()
     renderer = Renderer(sources)
     differences = 0
     for raw in read_table(table)[:sample]:
-        patient = validate_record(raw, list(sources.languages), require_id=True)
-        document = compose(sources, patient.lang, patient.variant, "leaflet", patient)
-        full = work / f"{patient.id}-full.pdf"
-        full.write_bytes(renderer.pdf.render(document, sources.profile.name).write_pdf())
-        batch_pdf = out / patient.id / f"{patient.id}-{document.stem}-{patient.lang}.pdf"
-        for page in range(1, len(document.front) + 1):
-            if pixels(full, page, work) != pixels(batch_pdf, page, work):
-                differences += 1
-                print(f"  DIFFERENT: {patient.id} page {page}")
+        try:
+            patient = validate_record(raw, list(sources.languages), require_id=True)
+        except InputError:
+            continue
+        for kind in documents_for(patient.variant):
+            document = compose(sources, patient.lang, patient.variant, kind, patient)
+            full = work / f"{patient.id}-{kind}-full.pdf"
+            full.write_bytes(renderer.pdf.render(document, sources.profile.name).write_pdf())
+            batch_pdf = out / patient.id / f"{patient.id}-{document.stem}-{patient.lang}.pdf"
+            for page in range(1, max(len(document.front), 1) + 1):
+                if pixels(full, page, work) != pixels(batch_pdf, page, work):
+                    differences += 1
+                    print(f"  DIFFERENT: {patient.id} {kind} page {page}")
     return differences
 
 
-def shared_bytes(out: Path) -> int:
-    """Size of the generic leaflets, which the combined PDF stores once."""
-    sources = load_sources()
-    renderer = Renderer(sources)
+def shared_bytes(combined: Path) -> int:
+    """Bytes of the streams the combined PDF shares between records: the form XObjects
+    (shapes and shared pages) and the fonts, with everything they reference."""
+    seen: set[tuple[int, int]] = set()
     total = 0
-    for lang in sources.languages:
-        for variant in ("oral", "intrathecal"):
-            document = compose(sources, lang, variant, "leaflet")
-            total += len(renderer.pdf.write(renderer.shared_leaflet(document),
-                                            f"shared/{lang}/{document.stem}"))
+
+    def walk(obj) -> None:
+        nonlocal total
+        if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)):
+            return
+        if obj.is_indirect:
+            if obj.objgen in seen:
+                return
+            seen.add(obj.objgen)
+        if isinstance(obj, pikepdf.Stream):
+            total += len(obj.read_raw_bytes())
+        children = obj if isinstance(obj, pikepdf.Array) else [obj[k] for k in obj]
+        for child in children:
+            walk(child)
+
+    with pikepdf.open(combined) as pdf:
+        for page in pdf.pages:
+            for group in ("/XObject", "/Font"):
+                for key, value in page.Resources.get(group, pikepdf.Dictionary()).items():
+                    if key.startswith(("/S", "/MH-")):
+                        walk(value)
     return total
 
 
@@ -174,8 +198,9 @@ def main() -> int:
             batch = wall / n
             naive = naive_per_patient(table, min(args.sample, n))
             per_process = per_process_per_patient(table, min(max(args.sample // 4, 3), n), work)
-            combined = next(out.glob("baclofen-print-*.pdf")).stat().st_size
-            beyond = (combined - shared_bytes(out)) / n
+            combined_path = next(out.glob("baclofen-print-*.pdf"))
+            combined = combined_path.stat().st_size
+            beyond = (combined - shared_bytes(combined_path)) / n
             print(f"N = {n} (jobs {args.jobs}, sample {args.sample})")
             print(f"  batch          {batch * 1000:8.1f} ms/patient  (wall {wall:.1f} s)")
             print(f"  naive loop     {naive * 1000:8.1f} ms/patient  -> batch is "

@@ -200,7 +200,7 @@ class Stamper:
                 + b"".join(parts) + b"Q\nQ\n")
             page.Contents = pikepdf.Array([opening, page.Contents, overlay])
         buffer = io.BytesIO()
-        pdf.save(buffer, deterministic_id=True, compress_streams=True)
+        pdf.save(buffer, deterministic_id=True, compress_streams=True, fix_metadata_version=False)
         return buffer.getvalue()
 
 
