@@ -224,7 +224,9 @@ class CombinedPdf:
         self.states = pikepdf.Dictionary()
         self.closing = self.pdf.make_stream(b"Q\n")
         self.opened: list[pikepdf.Pdf] = []
-        self.borrowed = False
+
+    def _copied(self) -> tuple[int, int, int]:
+        return len(self.forms), len(self.fonts.keys()), len(self.states.keys())
 
     def _start_on_right_hand_page(self) -> None:
         if len(self.pdf.pages) % 2:
@@ -241,7 +243,6 @@ class CombinedPdf:
             name = pikepdf.Name(f"/S{len(self.forms)}")
             draw = self.pdf.make_stream(b"q\n%s Do\n" % str(name).encode())
             self.forms[key] = (name, form, draw)
-            self.borrowed = True
         return self.forms[key]
 
     def _add_page(self, page: pikepdf.Page) -> None:
@@ -257,7 +258,6 @@ class CombinedPdf:
                     if key not in shared and (key.startswith("/MH-") or group == "/ExtGState"):
                         shared[key] = (self.pdf.copy_foreign(own[key])
                                        if own[key].is_indirect else own[key])
-                        self.borrowed = True
                 resources[group] = shared
             parts = [draw, overlay]
         else:
@@ -273,10 +273,10 @@ class CombinedPdf:
             self._start_on_right_hand_page()
             first = first or len(self.pdf.pages) + 1
             source = pikepdf.open(path)
-            self.borrowed = False
+            copied = self._copied()
             for page in source.pages:
                 self._add_page(page)
-            if self.borrowed:
+            if self._copied() != copied:  # objects copied from it are read at save time
                 self.opened.append(source)
             else:
                 source.close()

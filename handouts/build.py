@@ -107,20 +107,20 @@ class Renderer:
                 rendered, f"shape/{shape.lang}/{shape.stem}")
         return self.templates[shape]
 
+    def filled(self, document: Document) -> tuple[Template, tuple[str, ...]]:
+        """A personal document as its shape's template and the values to stamp in."""
+        shape, values = split_personal(document)
+        return self.template(shape), values
+
     def prepare(self, documents: Iterable[Document]) -> None:
         """Draw, in one pass per style, the values of many personal documents."""
-        wanted = []
-        for document in documents:
-            shape, values = split_personal(document)
-            wanted += zip(values, (slot.style for slot in self.template(shape).slots))
-        self.stamper.prepare(wanted)
+        self.stamper.prepare(self.filled(document) for document in documents)
 
     def pdf_bytes(self, document: Document, identity: str, personal: bool = False
                   ) -> bytes:
         if personal:
-            shape, values = split_personal(document)
-            template = self.template(shape)
-            self.prepare([document])
+            template, values = self.filled(document)
+            self.stamper.prepare([(template, values)])
             stamped = self.stamper.stamp(template, values)
             if stamped is not None:
                 return stamped

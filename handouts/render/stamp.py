@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pikepdf
 import weasyprint
@@ -121,8 +121,7 @@ class Stamper:
         slots name their table cells by object number, which a re-save would change."""
         found = _slots(rendered)
         data = self.writer.write(rendered, identity)
-        slots = tuple(Slot(slot.page, slot.x, slot.y, slot.width, slot.style, box.mark.number)
-                      for slot, box in found)
+        slots = tuple(replace(slot, cell=box.mark.number) for slot, box in found)
         with pikepdf.open(io.BytesIO(data)) as pdf:
             prologue = pdf.pages[0].Contents.read_bytes().split(b"\n", 1)[0]
         return Template(data, slots, prologue)
@@ -150,14 +149,16 @@ class Stamper:
                                                        pdf_variant="pdf/ua-1")
         return rendered, rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
 
-    def prepare(self, wanted: Iterable[tuple[str, Style]]) -> None:
-        """Draw the values not seen yet, one pass per style (widths depend on size)."""
+    def prepare(self, filled: Iterable[tuple[Template, tuple[str, ...]]]) -> None:
+        """Draw the values of these filled templates not seen yet, one pass per style
+        (widths depend on size)."""
         missing: dict[Style, list[str]] = {}
-        for text, style in wanted:
-            if (text, style) not in self.snippets:
-                missing.setdefault(style, [])
-                if text not in missing[style]:
-                    missing[style].append(text)
+        for template, values in filled:
+            for slot, text in zip(template.slots, values, strict=True):
+                if (text, slot.style) not in self.snippets:
+                    missing.setdefault(slot.style, [])
+                    if text not in missing[slot.style]:
+                        missing[slot.style].append(text)
         for style, texts in missing.items():
             rendered, data = self._draw(texts, style)
             pdf = pikepdf.open(io.BytesIO(data))
@@ -202,7 +203,6 @@ class Stamper:
         buffer = io.BytesIO()
         pdf.save(buffer, deterministic_id=True, compress_streams=True, fix_metadata_version=False)
         return buffer.getvalue()
-
 
     def _add_fonts(self, pdf: pikepdf.Pdf, page: pikepdf.Page, styles: set[Style]) -> None:
         """The canonical fonts (and graphics states) the page's snippets name."""
