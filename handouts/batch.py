@@ -16,33 +16,29 @@ import io
 import json
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TextIO
 
-import pikepdf
-
 from . import PROJECT_ROOT
-from .build import Renderer, build_patient
-from .compose import compose, documents_for
+from .build import Renderer, patient_documents, render_documents
+from .combined import CombinedPdf
 from .errors import InputError, Problem
-from .output import write_atomic
+from .output import atomic_file, write_atomic
 from .patient import Patient
 from .records import RawRecord, validate_record
-from .render.pdf import LAYOUTS_DIR
-from .render.stamp import PlainText, Style, pdf_number
+from .render.pdf import LAYOUTS_DIR, PdfWriter
+from .render.stamp import PageParts, Stamper
 from .sources import Sources, available_languages, load_sources
 from .tables import read_table
 
 STATE_FILE = ".record.json"
 RECYCLE_AFTER = 2000
 CHUNK = 40
-A4_POINTS = (595.276, 841.89)
-BAND_STYLE = Style(12.0, True, "#fff", "fr")
-BAND_FONT = "/MH-band"
-BAND_HEIGHT, BAND_PADDING = 22.0, 7.0
 
 
 @dataclass
@@ -56,6 +52,15 @@ class RecordResult:
     files: list[dict] = field(default_factory=list)
     pages: list[int] | None = None
     skipped: bool = False
+
+
+@dataclass(frozen=True)
+class Built:
+    """A record's files as a worker wrote them, and, for each PDF, how its pages are
+    built if it was stamped (so the combined file need not read it back)."""
+
+    files: list[dict]
+    pdfs: list[tuple[str, tuple[PageParts, ...] | None]]
 
 
 def inputs_key(sources_dir: Path, layout: str, formats: list[str]) -> str:
@@ -103,25 +108,29 @@ def _start_worker(sources: Sources, layout: str) -> None:
 
 
 def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: list[str]
-                   ) -> list[list[dict]]:
+                   ) -> list[Built]:
     """Build a chunk of records (in a worker): draw all their values in one pass per
-    style, then write each record's files and, last, its state file."""
+    style, then write each record's files and, last, its state file. Files are not
+    synced to disk one by one: the state file records their sha256, which a later run
+    checks before it skips a record."""
     renderer: Renderer = _worker["renderer"]
+    composed = [(patient, key, patient_documents(renderer.sources, patient))
+                for patient, key in records]
     if "pdf" in formats:
-        renderer.prepare(compose(renderer.sources, patient.lang, patient.variant, kind, patient)
-                         for patient, _ in records for kind in documents_for(patient.variant))
+        renderer.prepare(document for _, _, documents in composed for document in documents)
     built = []
-    for patient, key in records:
-        results = build_patient(renderer.sources, patient, out_dir, formats, renderer=renderer)
-        files = []
-        for item in results:
-            write_atomic(item.path, item.data)
-            files.append({"path": item.path.relative_to(out_dir).as_posix(),
-                          "sha256": hashlib.sha256(item.data).hexdigest()})
+    for patient, key, documents in composed:
+        files, pdfs = [], []
+        for item in render_documents(renderer, documents, formats, out_dir, patient.id):
+            write_atomic(item.path, item.data, durable=False)
+            path = item.path.relative_to(out_dir).as_posix()
+            files.append({"path": path, "sha256": hashlib.sha256(item.data).hexdigest()})
+            if path.endswith(".pdf"):
+                pdfs.append((path, item.pages))
         state = {"id": patient.id, "key": key, "files": files}
         write_atomic(out_dir / patient.id / STATE_FILE,
-                     json.dumps(state, indent=1).encode("utf-8"))
-        built.append(files)
+                     json.dumps(state, indent=1).encode("utf-8"), durable=False)
+        built.append(Built(files, pdfs))
     return built
 
 
@@ -168,9 +177,12 @@ def _partition(todo: list[tuple[RecordResult, Patient, str]], jobs: int
     return [part for part in parts if part]
 
 
+OnBuilt = Callable[[RecordResult, Built], None]
+
+
 def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
                 out_dir: Path, formats: list[str], layout: str, jobs: int,
-                progress: Progress) -> None:
+                progress: Progress, on_built: OnBuilt) -> None:
     def chunks(part: list) -> list[list]:
         return [part[start:start + CHUNK] for start in range(0, len(part), CHUNK)]
 
@@ -180,7 +192,7 @@ def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
         _start_worker(sources, layout)
         for chunk in chunks(todo):
             _collect(chunk, _build_records([(p, k) for _, p, k in chunk], out_dir, formats),
-                     progress)
+                     progress, on_built)
         return
     context = get_context("forkserver")
     context.set_forkserver_preload(["handouts.batch"])
@@ -195,123 +207,18 @@ def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
                     for pool, part in zip(pools, parts)
                     for chunk in part[start:start + per_worker]}
             for future in as_completed(done):
-                _collect(done[future], future.result(), progress)
+                _collect(done.pop(future), future.result(), progress, on_built)
         finally:
             for pool in pools:
                 pool.shutdown(cancel_futures=True)
 
 
-def _collect(chunk: list[tuple[RecordResult, Patient, str]], built: list[list[dict]],
-             progress: Progress) -> None:
-    for (result, _, _), files in zip(chunk, built, strict=True):
-        result.files = files
+def _collect(chunk: list[tuple[RecordResult, Patient, str]], built: list[Built],
+             progress: Progress, on_built: OnBuilt) -> None:
+    for (result, _, _), record in zip(chunk, built, strict=True):
+        result.files = record.files
+        on_built(result, record)
         progress.advance()
-
-
-class CombinedPdf:
-    """The print room's single file. Each document starts on a right-hand page; a
-    record's first page carries its band. Whatever records share is stored once, as
-    form XObjects (as variable-data printing does): a page of a record's PDF is drawn
-    as its shared part (the shape's page, or a shared leaflet page), recognised by its
-    bytes, plus the record's own overlay, which names only canonical fonts.
-    """
-
-    def __init__(self, renderer: Renderer):
-        self.renderer = renderer
-        self.pdf = pikepdf.new()
-        self.forms: dict[bytes, tuple[pikepdf.Name, pikepdf.Stream, pikepdf.Stream]] = {}
-        self.fonts = pikepdf.Dictionary()
-        self.states = pikepdf.Dictionary()
-        self.closing = self.pdf.make_stream(b"Q\n")
-        self.opened: list[pikepdf.Pdf] = []
-
-    def _copied(self) -> tuple[int, int, int]:
-        return len(self.forms), len(self.fonts.keys()), len(self.states.keys())
-
-    def _start_on_right_hand_page(self) -> None:
-        if len(self.pdf.pages) % 2:
-            self.pdf.add_blank_page(page_size=A4_POINTS)
-
-    def _form(self, page: pikepdf.Page, shared: pikepdf.Object
-              ) -> tuple[pikepdf.Name, pikepdf.Stream, pikepdf.Stream]:
-        """The XObject drawing `shared` (a page's shared content), made on first use,
-        and the stream that draws it."""
-        key = hashlib.sha256(b"".join(s.read_raw_bytes() for s in _streams(shared))).digest()
-        if key not in self.forms:
-            page.obj.Contents = shared
-            form = self.pdf.copy_foreign(page.as_form_xobject())
-            name = pikepdf.Name(f"/S{len(self.forms)}")
-            draw = self.pdf.make_stream(b"q\n%s Do\n" % str(name).encode())
-            self.forms[key] = (name, form, draw)
-        return self.forms[key]
-
-    def _add_page(self, page: pikepdf.Page) -> None:
-        contents = page.obj.Contents
-        stamped = isinstance(contents, pikepdf.Array) and len(contents) == 3
-        name, form, draw = self._form(page, contents[1] if stamped else contents)
-        resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary({str(name): form}))
-        if stamped:
-            overlay = self.pdf.make_stream(contents[2].read_bytes())
-            for group, shared in (("/Font", self.fonts), ("/ExtGState", self.states)):
-                own = page.Resources.get(group, pikepdf.Dictionary())
-                for key in own:
-                    if key not in shared and (key.startswith("/MH-") or group == "/ExtGState"):
-                        shared[key] = (self.pdf.copy_foreign(own[key])
-                                       if own[key].is_indirect else own[key])
-                resources[group] = shared
-            parts = [draw, overlay]
-        else:
-            parts = [draw, self.closing]
-        self.pdf.pages.append(pikepdf.Page(pikepdf.Dictionary(
-            Type=pikepdf.Name.Page, MediaBox=page.mediabox, Resources=resources,
-            Contents=pikepdf.Array(parts))))
-
-    def add(self, documents: list[Path]) -> list[int]:
-        """Append one record's PDFs; return its [first, last] page."""
-        first = None
-        for path in documents:
-            self._start_on_right_hand_page()
-            first = first or len(self.pdf.pages) + 1
-            source = pikepdf.open(path)
-            copied = self._copied()
-            for page in source.pages:
-                self._add_page(page)
-            if self._copied() != copied:  # objects copied from it are read at save time
-                self.opened.append(source)
-            else:
-                source.close()
-        return [first, len(self.pdf.pages)]
-
-    def add_bands(self, firsts: list[int], texts: list[str]) -> None:
-        """Lay each record's band (white on black, top left) over its first page."""
-        palette, size = self.renderer.stamper.palette(BAND_STYLE)
-        font = PlainText(next(iter(palette.pages[0].Resources.Font.values())))
-        self.fonts[BAND_FONT] = self.pdf.copy_foreign(font.font)
-        points = size * 0.75
-        top = A4_POINTS[1]
-        for page_number, text in zip(firsts, texts, strict=True):
-            glyphs, width = font.encode(text)
-            box = width * points / 1000 + 2 * BAND_PADDING
-            band = (b"q 0.133 0.133 0.133 rg 0 %s %s %s re f 1 1 1 rg BT %s %s Tf %s %s Td "
-                    b"%s Tj ET Q\n") % (
-                pdf_number(top - BAND_HEIGHT), pdf_number(box), pdf_number(BAND_HEIGHT),
-                BAND_FONT.encode(), pdf_number(points), pdf_number(BAND_PADDING),
-                pdf_number(top - BAND_HEIGHT + BAND_PADDING), glyphs)
-            page = self.pdf.pages[page_number - 1]
-            page.obj.Contents.append(self.pdf.make_stream(band))
-            page.Resources.Font = self.fonts
-
-    def save(self, path: Path) -> None:
-        buffer = io.BytesIO()
-        self.pdf.save(buffer, deterministic_id=True, compress_streams=True,
-                      object_stream_mode=pikepdf.ObjectStreamMode.generate)
-        write_atomic(path, buffer.getvalue())
-        for pdf in self.opened:
-            pdf.close()
-
-
-def _streams(contents: pikepdf.Object) -> list[pikepdf.Stream]:
-    return list(contents) if isinstance(contents, pikepdf.Array) else [contents]
 
 
 @dataclass
@@ -362,32 +269,43 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
         else:
             todo.append((result, patient, key))
     progress = Progress(len(todo), progress_stream)
-    _render_all(todo, sources, out_dir, formats, layout, jobs, progress)
     combined_path = out_dir / f"baclofen-print-{table.stem}.pdf"
-    combined = CombinedPdf(Renderer(sources, layout))
-    firsts, bands = [], []
-    for position, (result, patient, _) in enumerate(valid, 1):
-        pdfs = [out_dir / f["path"] for f in result.files if f["path"].endswith(".pdf")]
-        if not pdfs:
-            continue
-        result.pages = combined.add(pdfs)
-        firsts.append(result.pages[0])
-        pages = result.pages[1] - result.pages[0] + 1
-        bands.append(f"{patient.id} · ligne {result.row} · {pages} pages · "
-                     f"{position}/{len(valid)}")
+    positions = {result.id: position for position, (result, _, _) in enumerate(valid, 1)}
+    with ExitStack() as stack:
+        combined = None
+        if "pdf" in formats and valid:
+            combined = CombinedPdf(stack.enter_context(atomic_file(combined_path)),
+                                   Stamper(PdfWriter(layout)))
+
+        def add(result: RecordResult, built: Built) -> None:
+            if combined is not None:
+                combined.add(result.id, [(out_dir / path, parts) for path, parts in built.pdfs],
+                             lambda pages: f"{result.id} · ligne {result.row} · {pages} pages · "
+                                           f"{positions[result.id]}/{len(valid)}")
+
+        _render_all(todo, sources, out_dir, formats, layout, jobs, progress, add)
+        for result, _, _ in valid:
+            if result.skipped:
+                add(result, Built(result.files, [(f["path"], None) for f in result.files
+                                                 if f["path"].endswith(".pdf")]))
+        if combined is not None:
+            ranges = combined.close([result.id for result, _, _ in valid])
+            for result, _, _ in valid:
+                result.pages = ranges.get(result.id)
     written = [out_dir / f["path"] for result, _, _ in valid if not result.skipped
                for f in result.files]
-    if firsts:
-        combined.add_bands(firsts, bands)
-        combined.save(combined_path)
+    if combined is not None:
         written.append(combined_path)
     manifest_path = out_dir / "manifest.json"
     manifest = {
-        "combined_pdf": combined_path.name if firsts else None,
+        "combined_pdf": combined_path.name if combined is not None else None,
         "records": [{"id": r.id, "row": r.row, "status": r.status, "errors": r.errors,
                      "files": r.files, "pages": r.pages} for r in results],
     }
-    write_atomic(manifest_path, (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n"
-                                 ).encode("utf-8"))
+    with atomic_file(manifest_path) as stream:  # streamed: a batch's manifest is large
+        text = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
+        json.dump(manifest, text, ensure_ascii=False, indent=1)
+        text.write("\n")
+        text.detach()
     written.append(manifest_path)
     return BatchOutcome(written, results)

@@ -16,7 +16,7 @@ from .output import output_path, write_atomic
 from .patient import Patient
 from .render.docx import DocxTemplate, fillable, slot_marker, write_docx
 from .render.pdf import PdfWriter
-from .render.stamp import Stamper, Template
+from .render.stamp import PageParts, Stamper, Template
 from .sources import Sources
 
 
@@ -35,8 +35,11 @@ ONE_PAGE_KINDS = ("insert", "card")
 
 @dataclass(frozen=True)
 class Rendered:
+    """A file to write; a stamped PDF also says how its pages are built."""
+
     path: Path
     data: bytes
+    pages: tuple[PageParts, ...] | None = None
 
 
 class Renderer:
@@ -118,13 +121,18 @@ class Renderer:
 
     def pdf_bytes(self, document: Document, identity: str, personal: bool = False
                   ) -> bytes:
+        return self.pdf_output(document, identity, personal)[0]
+
+    def pdf_output(self, document: Document, identity: str, personal: bool = False
+                   ) -> tuple[bytes, tuple[PageParts, ...] | None]:
+        """The PDF, and its pages' parts if it was stamped."""
         if personal:
             template, values = self.filled(document)
             self.stamper.prepare([(template, values)])
             stamped = self.stamper.stamp(template, values)
             if stamped is not None:
-                return stamped
-        return self.pdf.write(self.checked_layout(document, personal), identity)
+                return stamped.data, stamped.pages
+        return self.pdf.write(self.checked_layout(document, personal), identity), None
 
     def docx_bytes(self, document: Document, personal: bool = False) -> bytes:
         """A personal DOCX is its shape's DOCX, written once, with the values put in."""
@@ -145,10 +153,10 @@ class Renderer:
         for fmt in formats:
             path = output_path(out_dir, document, fmt, record_id, self.pdf.layout)
             if fmt == "pdf":
-                data = self.pdf_bytes(document, identity, record_id is not None)
+                results.append(Rendered(path, *self.pdf_output(document, identity,
+                                                              record_id is not None)))
             else:
-                data = self.docx_bytes(document, record_id is not None)
-            results.append(Rendered(path, data))
+                results.append(Rendered(path, self.docx_bytes(document, record_id is not None)))
         return results
 
 
@@ -163,15 +171,23 @@ def build_generic(sources: Sources, out_dir: Path, langs: list[str], variants: l
     return write_all(results)
 
 
+def patient_documents(sources: Sources, patient: Patient) -> list[Document]:
+    """Every document a patient gets, composed with the patient's values."""
+    return [compose(sources, patient.lang, patient.variant, kind, patient)
+            for kind in documents_for(patient.variant)]
+
+
+def render_documents(renderer: Renderer, documents: list[Document], formats: list[str],
+                     out_dir: Path, record_id: str) -> list[Rendered]:
+    return [item for document in documents
+            for item in renderer.render(document, formats, out_dir, record_id)]
+
+
 def build_patient(sources: Sources, patient: Patient, out_dir: Path, formats: list[str],
-                  layout: str = "standard", renderer: Renderer | None = None) -> list[Rendered]:
-    """One patient's documents, rendered in memory (the caller writes them). Pass a
-    `renderer` to reuse its shared pages across patients."""
-    renderer = renderer or Renderer(sources, layout)
-    return [item for kind in documents_for(patient.variant)
-            for item in renderer.render(compose(sources, patient.lang, patient.variant, kind,
-                                                patient),
-                                        formats, out_dir, patient.id)]
+                  layout: str = "standard") -> list[Rendered]:
+    """One patient's documents, rendered in memory (the caller writes them)."""
+    return render_documents(Renderer(sources, layout),
+                            patient_documents(sources, patient), formats, out_dir, patient.id)
 
 
 def write_all(results: list[Rendered]) -> list[Path]:

@@ -191,9 +191,12 @@ def test_rerun_skips_up_to_date_records_and_force_rebuilds(capsys, tmp_path):
     assert len(stdout) == 4 + 6 + 2
 
 
+RECORDS_KILLED = 120  # a record takes milliseconds: enough of them to be killed midway
+
+
 def test_a_killed_batch_resumes_and_completes(tmp_path):
     rows = [[f"K{i}", "oral", "fr", f"Name {i}", "30", "", "", "", "", "", "", "W"]
-            for i in range(8)]
+            for i in range(RECORDS_KILLED)]
     table = write_csv(tmp_path / "kill.csv", rows)
     out = tmp_path / "out"
     command = [sys.executable, str(PROJECT_ROOT / "make_handouts.py"), "batch", str(table),
@@ -202,20 +205,20 @@ def test_a_killed_batch_resumes_and_completes(tmp_path):
                                start_new_session=True)
     deadline = time.monotonic() + 60
     while not list(out.glob("K1/.record.json")) and time.monotonic() < deadline:
-        time.sleep(0.05)
+        time.sleep(0.01)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert not (out / "manifest.json").exists()
     done_before = len(list(out.glob("*/.record.json")))
-    assert 0 < done_before < 8
+    assert 0 < done_before < RECORDS_KILLED
     assert not [p for p in out.rglob("*") if p.is_file() and p.stat().st_size == 0]
     result = subprocess.run(command, check=False, capture_output=True, text=True)
     assert not list(out.rglob("*.part"))  # a killed write's temporary file is cleared
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[-1] == (
-        f"batch: 8 records ok ({done_before} already up to date), 0 with errors")
+        f"batch: {RECORDS_KILLED} records ok ({done_before} already up to date), 0 with errors")
     manifest = json.loads((out / "manifest.json").read_text())
-    assert [r["status"] for r in manifest["records"]] == ["ok"] * 8
+    assert [r["status"] for r in manifest["records"]] == ["ok"] * RECORDS_KILLED
     for record in manifest["records"]:
         for entry in record["files"]:
             path = out / entry["path"]

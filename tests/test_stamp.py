@@ -10,7 +10,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from handouts.build import Renderer
+from handouts.build import Renderer, patient_documents
 from handouts.compose import compose, documents_for
 from handouts.model import split_personal
 from handouts.records import RawRecord, validate_record
@@ -113,3 +113,30 @@ def test_shape_is_shared_by_patients_with_the_same_plan_lengths():
     shapes = {split_personal(compose(sources, "fr", "oral", "leaflet", p))[0]
               for p in (patient(ORAL), patient(ORAL, name="Autre Nom", prescriber="Dr X"))}
     assert len(shapes) == 1
+
+
+def test_a_stamped_pdf_is_its_shape_plus_an_incremental_update(renderer):
+    """The shape's bytes are written once and reused as they are; only an update is
+    added per patient, and stamping is reproducible."""
+    document = compose(renderer.sources, "fr", "intrathecal", "card", patient(PUMP))
+    template, _values = renderer.filled(document)
+    stamped = renderer.pdf_bytes(document, "test", personal=True)
+    assert stamped.startswith(template.data) and stamped.endswith(b"%%EOF\n")
+    assert len(stamped) - len(template.data) < 30_000  # fonts, structure, the overlay
+    assert renderer.pdf_bytes(document, "test", personal=True) == stamped
+    with pikepdf.open(io.BytesIO(stamped)) as pdf:
+        assert pdf.check_pdf_syntax() == []
+        assert len(pdf.pages) == 1
+
+
+def test_a_stamp_does_not_depend_on_the_values_drawn_with_it(renderer):
+    """Values are drawn many at a time; each must come out as if drawn alone, or a
+    batch's files would differ from `patient`'s."""
+    person, other = patient(PUMP, lang="en"), patient(ORAL, name="Alice Durand")
+    renderer.prepare(patient_documents(renderer.sources, other)
+                     + patient_documents(renderer.sources, person))
+    alone = Renderer(renderer.sources)
+    for together, by_itself in zip(patient_documents(renderer.sources, person),
+                                   patient_documents(alone.sources, person), strict=True):
+        assert renderer.pdf_bytes(together, "t", personal=True) == \
+            alone.pdf_bytes(by_itself, "t", personal=True), together.kind

@@ -16,6 +16,7 @@ The benchmark checks that stamped pages rasterise like full renders.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections.abc import Iterable
@@ -26,14 +27,22 @@ import weasyprint
 from weasyprint.formatting_structure import boxes
 
 from .pdf import PdfWriter
+from .pdfout import (
+    content_digest,
+    flate_body,
+    indirect,
+    pdf_number,
+    stored_stream,
+    xref_stream,
+)
 
 # The characters a value may use: Latin-1 and Latin Extended-A, the spaces and
 # punctuation Babel and typists produce. (The space is not first: it would collapse.)
 PALETTE = "".join(chr(c) for c in [*range(0x21, 0x7F), 0x20, *range(0xA0, 0x180)]) + \
     "\u2009\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u202f\u20ac"
-SNIPPET_CSS = ("@page { size: 2000px 200px; margin: 0 } "
+SNIPPET_CSS = ("@page { size: 2000px 19000px; margin: 0 } "
                "body { margin: 0; white-space: nowrap; font-family: 'Liberation Sans' } "
-               "p { margin: 0; break-after: page }")
+               "p { margin: 0 }")
 
 
 @dataclass(frozen=True)
@@ -70,15 +79,41 @@ class Snippet:
     fonts: frozenset[tuple[str, float]]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Template:
+    """A shape as WeasyPrint wrote it, and the incremental update every stamped copy
+    of it appends: the objects stamping changes or adds (pages, table cells, structure,
+    canonical fonts), already as bytes, and one overlay stream per personal page, the
+    only part written per patient."""
+
     data: bytes
     slots: tuple[Slot, ...]
-    prologue: bytes
+    marks: tuple[tuple[bytes, bytes], ...]
+    prefix: bytes
+    overlays: tuple[tuple[int, int], ...]
+    update: bytes
+    offsets: dict[int, int]
+    xref_number: int
+    trailer: bytes
+    digests: tuple[bytes, ...]
+    names: dict[int, tuple[str, ...]]
 
 
-def pdf_number(value: float) -> bytes:
-    return f"{value:f}".rstrip("0").rstrip(".").encode()
+@dataclass(frozen=True)
+class PageParts:
+    """A page of a stamped document as the print room's combined file reuses it: the
+    digest of its shared content, its overlay (a stream object's body) if the page is
+    personal, and the resources the overlay names."""
+
+    digest: bytes
+    overlay: bytes | None = None
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stamped:
+    data: bytes
+    pages: tuple[PageParts, ...]
 
 
 def _font_name(face: str, size: float) -> str:
@@ -115,16 +150,64 @@ class Stamper:
         self.writer = writer
         self.snippets: dict[tuple[str, Style], Snippet | None] = {}
         self.palettes: dict[tuple[bool, float, str], tuple[pikepdf.Pdf, float]] = {}
+        self.glyphs: dict[tuple[bool, float, str], dict[str, set[int]]] = {}
 
     def template(self, rendered: weasyprint.document.Document, identity: str) -> Template:
-        """Write a laid-out shape once. Its bytes are kept as WeasyPrint wrote them: the
-        slots name their table cells by object number, which a re-save would change."""
+        """Write a laid-out shape once, then work out the update that stamps it. The
+        shape's bytes are kept as WeasyPrint wrote them: the update names objects by
+        number, which a re-save would change."""
         found = _slots(rendered)
         data = self.writer.write(rendered, identity)
         slots = tuple(replace(slot, cell=box.mark.number) for slot, box in found)
         with pikepdf.open(io.BytesIO(data)) as pdf:
-            prologue = pdf.pages[0].Contents.read_bytes().split(b"\n", 1)[0]
-        return Template(data, slots, prologue)
+            return self._update(pdf, data, slots)
+
+    def _update(self, pdf: pikepdf.Pdf, data: bytes, slots: tuple[Slot, ...]) -> Template:
+        """Make in `pdf` every change a stamp makes, with empty overlays, and keep the
+        objects that differ from the shape's, as bytes."""
+        before = {obj.objgen: _serialised(obj) for obj in pdf.objects}
+        digests = tuple(content_digest(page.obj.Contents) for page in pdf.pages)
+        prologue = pdf.pages[0].Contents.read_bytes().split(b"\n", 1)[0]
+        parent_tree = pdf.Root.StructTreeRoot.ParentTree.Nums
+        marks = []
+        for slot in slots:
+            page = pdf.pages[slot.page]
+            page_marks = parent_tree[2 * int(page.StructParents) + 1]
+            cell = pdf.get_object((slot.cell, 0))
+            kid = pdf.make_indirect(pikepdf.Dictionary(
+                Type=pikepdf.Name.StructElem, S=pikepdf.Name.Span,
+                K=pikepdf.Array([len(page_marks)]), Pg=page.obj, P=cell))
+            marks.append((b"/Span <</MCID %d>> BDC\n" % len(page_marks),
+                          b"1 0 0 -1 %s %s Tm\n" % (pdf_number(slot.x), pdf_number(slot.y))))
+            cell.K.append(kid)
+            page_marks.append(kid)
+        overlays, names = [], {}
+        opening = pikepdf.Stream(pdf, b"q\n")
+        for number in sorted({slot.page for slot in slots}):
+            page = pdf.pages[number]
+            names[number] = self._add_fonts(pdf, page, {slot.style for slot in slots
+                                                        if slot.page == number})
+            overlay = pikepdf.Stream(pdf, b"")
+            page.Contents = pikepdf.Array([opening, page.Contents, overlay])
+            overlays.append((number, overlay.objgen[0]))
+        skip = {number for _, number in overlays}
+        update, offsets = bytearray(), {}
+        for obj in pdf.objects:
+            number = obj.objgen[0]
+            if number in skip or not isinstance(obj, (pikepdf.Dictionary, pikepdf.Array,
+                                                      pikepdf.Stream)):
+                continue
+            body = _serialised(obj)
+            if before.get(obj.objgen) != body:
+                offsets[number] = len(update)
+                update += indirect(number, body)
+        start = int(data.rsplit(b"startxref", 1)[1].split()[0])
+        trailer = b"/Root %s /Info %s /Prev %d" % (
+            pdf.Root.unparse(), pdf.trailer.Info.unparse(), start)
+        prefix = b"Q\nq\n" + prologue + b"\nq\n0.75 0 0 0.75 0 0 cm\n"
+        return Template(data, slots, tuple(marks), prefix, tuple(overlays), bytes(update), offsets,
+                        max(obj.objgen[0] for obj in pdf.objects) + 1,
+                        trailer + b" /ID [ %s" % pdf.trailer.ID[0].unparse(), digests, names)
 
     def palette(self, style: Style) -> tuple[pikepdf.Pdf, float]:
         """Every palette character drawn once in the style's face and size: its font
@@ -132,17 +215,18 @@ class Stamper:
         as the PDF states it, which names the font."""
         key = (style.bold, style.font_size, style.lang)
         if key not in self.palettes:
-            _, data = self._draw([PALETTE], style)
+            _, data = self._draw([(PALETTE, style)])
             pdf = pikepdf.open(io.BytesIO(data))
             self.palettes[key] = (pdf, _palette_size(pdf))
         return self.palettes[key]
 
-    def _draw(self, texts: list[str], style: Style
+    def _draw(self, items: list[tuple[str, Style]]
               ) -> tuple[weasyprint.document.Document, bytes]:
-        """Each text alone on a page, at the page's corner: the same text in the same
-        style always gives the same drawing."""
-        paragraphs = "".join(f'<p style="{style.css()}">{_escape(t)}</p>' for t in texts)
-        html = (f'<!DOCTYPE html><html lang="{style.lang}"><head><meta charset="utf-8">'
+        """Each text on a line of its own, at the left edge: the same text in the same
+        style always gives the same drawing (but for its position)."""
+        paragraphs = "".join(f'<p lang="{style.lang}" style="{style.css()}">{_escape(text)}</p>'
+                             for text, style in items)
+        html = (f'<!DOCTYPE html><html lang="{items[0][1].lang}"><head><meta charset="utf-8">'
                 f"<title>snippets</title><style>{SNIPPET_CSS}</style></head>"
                 f"<body>{paragraphs}</body></html>")
         rendered = weasyprint.HTML(string=html).render(font_config=self.writer.font_config,
@@ -150,72 +234,84 @@ class Stamper:
         return rendered, rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 32)
 
     def prepare(self, filled: Iterable[tuple[Template, tuple[str, ...]]]) -> None:
-        """Draw the values of these filled templates not seen yet, one pass per style
-        (widths depend on size)."""
-        missing: dict[Style, list[str]] = {}
-        for template, values in filled:
-            for slot, text in zip(template.slots, values, strict=True):
-                if (text, slot.style) not in self.snippets:
-                    missing.setdefault(slot.style, [])
-                    if text not in missing[slot.style]:
-                        missing[slot.style].append(text)
-        for style, texts in missing.items():
-            rendered, data = self._draw(texts, style)
-            pdf = pikepdf.open(io.BytesIO(data))
-            glyphs = _palette_glyphs(self.palette(style)[0])
-            if len(pdf.pages) != len(texts):
-                self.snippets.update(((text, style), None) for text in texts)
-                continue
-            for text, page, laid_out in zip(texts, pdf.pages, rendered.pages):
-                self.snippets[(text, style)] = _snippet(page, glyphs, _text_width(laid_out))
+        """Draw the values of these filled templates not seen yet, all in one pass."""
+        missing = list(dict.fromkeys(
+            (text, slot.style) for template, values in filled
+            for slot, text in zip(template.slots, values, strict=True)
+            if (text, slot.style) not in self.snippets))
+        if not missing:
+            return
+        rendered, data = self._draw(missing)
+        pdf = pikepdf.open(io.BytesIO(data))
+        drawings = [(page, operations) for page in pdf.pages
+                    for operations in _marked_sequences(page)]
+        widths = [width for page in rendered.pages for width in _line_widths(page)]
+        if not len(drawings) == len(widths) == len(missing):
+            self.snippets.update(dict.fromkeys(missing))  # rendered in full instead
+            return
+        for (text, style), (page, operations), width in zip(missing, drawings, widths):
+            self.snippets[(text, style)] = _snippet(page, operations, self._glyphs(style),
+                                                    width)
 
-    def stamp(self, template: Template, values: tuple[str, ...]) -> bytes | None:
-        """The patient's PDF, or None when a value does not fit its slot."""
+    def _glyphs(self, style: Style) -> dict[str, set[int]]:
+        """Per face, the glyphs of the style's canonical fonts."""
+        key = (style.bold, style.font_size, style.lang)
+        if key not in self.glyphs:
+            self.glyphs[key] = _palette_glyphs(self.palette(style)[0])
+        return self.glyphs[key]
+
+    def stamp(self, template: Template, values: tuple[str, ...]) -> Stamped | None:
+        """The patient's PDF, or None when a value does not fit its slot: the shape's
+        bytes, its prepared update, the patient's overlays and a cross-reference."""
         drawn = [self.snippets.get((value, slot.style)) for slot, value in
                  zip(template.slots, values, strict=True)]
         if any(s is None or s.width > slot.width for s, slot in zip(drawn, template.slots)):
             return None
-        pdf = pikepdf.open(io.BytesIO(template.data))
-        parent_tree = pdf.Root.StructTreeRoot.ParentTree.Nums
-        overlays: dict[int, list[bytes]] = {}
-        for slot, snippet in zip(template.slots, drawn):
-            page = pdf.pages[slot.page]
-            marks = parent_tree[2 * int(page.StructParents) + 1]
-            cell = pdf.get_object((slot.cell, 0))
-            mcid = len(marks)
-            kid = pdf.make_indirect(pikepdf.Dictionary(
-                Type=pikepdf.Name.StructElem, S=pikepdf.Name.Span, K=pikepdf.Array([mcid]),
-                Pg=page.obj, P=cell))
-            cell.K.append(kid)
-            marks.append(kid)
-            overlays.setdefault(slot.page, []).append(
-                b"/Span <</MCID %d>> BDC\n%s1 0 0 -1 %s %s Tm\n%sEMC\n" % (
-                    mcid, snippet.head, pdf_number(slot.x), pdf_number(slot.y), snippet.tail))
-        for number, parts in overlays.items():
-            page = pdf.pages[number]
-            self._add_fonts(pdf, page, {slot.style for slot in template.slots
-                                        if slot.page == number})
-            opening = pikepdf.Stream(pdf, b"q\n")
-            overlay = pikepdf.Stream(
-                pdf, b"Q\nq\n" + template.prologue + b"\nq\n0.75 0 0 0.75 0 0 cm\n"
-                + b"".join(parts) + b"Q\nQ\n")
-            page.Contents = pikepdf.Array([opening, page.Contents, overlay])
-        buffer = io.BytesIO()
-        pdf.save(buffer, deterministic_id=True, compress_streams=True, fix_metadata_version=False)
-        return buffer.getvalue()
+        parts: dict[int, list[bytes]] = {}
+        for slot, (opening, position), snippet in zip(template.slots, template.marks, drawn):
+            parts.setdefault(slot.page, []).append(
+                opening + snippet.head + position + snippet.tail + b"EMC\n")
+        base = len(template.data)
+        out = bytearray(template.update)
+        offsets = {number: base + at for number, at in template.offsets.items()}
+        overlays = {}
+        for page, number in template.overlays:
+            overlays[page] = flate_body(template.prefix + b"".join(parts[page])
+                                        + b"Q\nQ\n")
+            offsets[number] = base + len(out)
+            out += indirect(number, overlays[page])
+        second = hashlib.md5(out, usedforsecurity=False).hexdigest().encode()
+        out += xref_stream(sorted(offsets.items()), template.xref_number, base + len(out),
+                           template.trailer + b" <%s> ]" % second, whole_file=False)
+        pages = tuple(PageParts(digest, overlays.get(page), template.names.get(page, ()))
+                      for page, digest in enumerate(template.digests))
+        return Stamped(template.data + out, pages)
 
-    def _add_fonts(self, pdf: pikepdf.Pdf, page: pikepdf.Page, styles: set[Style]) -> None:
-        """The canonical fonts (and graphics states) the page's snippets name."""
+    def _add_fonts(self, pdf: pikepdf.Pdf, page: pikepdf.Page, styles: set[Style]
+                   ) -> tuple[str, ...]:
+        """Give the page the canonical fonts (and graphics states) its snippets name;
+        return those names."""
         resources = page.Resources
+        names = []
         for style in sorted(styles, key=repr):
             palette, size = self.palette(style)
             for font in palette.pages[0].Resources.Font.values():
                 name = _font_name(_face(font), size)
+                names.append(name)
                 if name not in resources.Font:
                     resources.Font[name] = pdf.copy_foreign(font)
             for name, state in palette.pages[0].Resources.ExtGState.items():
+                names.append(name)
                 if name not in resources.ExtGState:
                     resources.ExtGState[name] = pdf.copy_foreign(state)
+        return tuple(dict.fromkeys(names))
+
+
+def _serialised(obj: pikepdf.Object) -> bytes:
+    """An indirect object's body as it would be written, references as references."""
+    if isinstance(obj, pikepdf.Stream):
+        return stored_stream(obj)
+    return obj.unparse(resolved=True)
 
 
 def _palette_size(palette: pikepdf.Pdf) -> float:
@@ -270,28 +366,47 @@ def _w_widths(w: list) -> dict[int, float]:
     return widths
 
 
-def _text_width(page: weasyprint.Page) -> float:
-    texts = [b for b in page._page_box.descendants() if isinstance(b, boxes.TextBox)]
-    return max((b.position_x + b.width for b in texts), default=0.0)
+def _line_widths(page: weasyprint.Page) -> list[float]:
+    """How far each paragraph's line reaches, in order."""
+    return [max((b.position_x + b.width for b in paragraph.descendants()
+                 if isinstance(b, boxes.TextBox)), default=0.0)
+            for paragraph in page._page_box.descendants()
+            if isinstance(paragraph, boxes.BlockBox) and paragraph.element_tag == "p"]
 
 
-def _snippet(page: pikepdf.Page, palette: dict[str, set[int]], width: float
-             ) -> Snippet | None:
-    """Cut a value's drawing out of its page, or None if it needs more than the palette."""
+def _marked_sequences(page: pikepdf.Page) -> list[list[tuple[list, pikepdf.Operator]]]:
+    """The operations inside each marked-content sequence of a page, in order, each
+    opening with the graphics state (alpha, colour) its drawing starts in: WeasyPrint
+    sets it only when it changes, so a text drawn after another may not set it."""
+    sequences: list[list] = []
+    state: dict[str, tuple[list, pikepdf.Operator]] = {}
+    current = None
+    for operands, operator in pikepdf.parse_content_stream(page):
+        op = str(operator)
+        if op == "BDC":
+            current = []
+            sequences.append(current)
+        elif op == "EMC":
+            current = None
+        elif op in ("gs", "rg") and not current:
+            state[op] = (operands, operator)
+        elif current is not None:
+            if not current:
+                current.extend(state[name] for name in ("gs", "rg") if name in state)
+            current.append((operands, operator))
+    return sequences
+
+
+def _snippet(page: pikepdf.Page, operations: list[tuple[list, pikepdf.Operator]],
+             palette: dict[str, set[int]], width: float) -> Snippet | None:
+    """A value's drawing without its position, or None if it needs more than the
+    palette (or draws more than text)."""
     fonts = {str(name): _face(font) for name, font in page.Resources.Font.items()}
     head, tail, used = [], [], set()
     target = head
     face = ""
-    inside = False
-    for operands, operator in pikepdf.parse_content_stream(page):
+    for operands, operator in operations:
         op = str(operator)
-        if op == "BDC":
-            inside = True
-            continue
-        if not inside:
-            continue
-        if op == "EMC":
-            break
         if op == "Tm":
             target = tail
             continue
@@ -302,6 +417,8 @@ def _snippet(page: pikepdf.Page, palette: dict[str, set[int]], width: float
             used.add((face, float(operands[1])))
             operands = [pikepdf.Name(_font_name(face, float(operands[1]))), operands[1]]
         elif op == "TJ":
+            if not face:
+                return None
             for item in operands[0]:
                 if isinstance(item, pikepdf.String):
                     raw = bytes(item)

@@ -1,0 +1,118 @@
+"""The print room's combined file, written record by record: print order, right-hand
+starts, bands, shared drawings, and pages that look like the records' own files."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from handouts.build import Renderer, patient_documents, render_documents
+from handouts.combined import CombinedPdf
+from handouts.output import atomic_file, write_atomic
+from handouts.sources import load_sources
+from tests.conftest import normalise
+from tests.test_patient import ORAL, PUMP
+from tests.test_stamp import patient
+
+LONG_NAME = "Marie-Bernadette Anne-Sophie Dupont-Lefèvre de la Tour"  # too wide: full render
+
+
+def page_text(path: Path, page: int) -> str:
+    return normalise(subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), str(path), "-"],
+        capture_output=True, text=True, check=True).stdout)
+
+
+def page_pixels(path: Path, page: int, folder: Path) -> bytes:
+    prefix = folder / f"{path.stem}-{page}"
+    subprocess.run(["pdftoppm", "-r", "36", "-gray", "-singlefile", "-f", str(page), "-l",
+                    str(page), str(path), str(prefix)], check=True)
+    return prefix.with_suffix(".pgm").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def combined(tmp_path_factory):
+    """Four records added in reverse order, one of them rendered in full, closed in
+    input order."""
+    folder = tmp_path_factory.mktemp("combined")
+    renderer = Renderer(load_sources())
+    people = [patient(ORAL, id="A1", name="Anne Un"), patient(PUMP, id="B2", name=LONG_NAME),
+              patient(ORAL, id="C3", lang="en", name="Carl Trois"),
+              patient(ORAL, id="D4", name="Denise Quatre")]
+    documents = {}
+    for person in people:
+        items = render_documents(renderer, patient_documents(renderer.sources, person),
+                                 ["pdf"], folder, person.id)
+        for item in items:
+            write_atomic(item.path, item.data)
+        documents[person.id] = [(item.path, item.pages) for item in items]
+    path = folder / "combined.pdf"
+    with atomic_file(path) as stream:
+        writer = CombinedPdf(stream, renderer.stamper)
+        for person in reversed(people):
+            writer.add(person.id, documents[person.id],
+                       lambda pages, i=person.id: f"{i} · {pages} pages")
+        ranges = writer.close([person.id for person in people])
+    return path, documents, ranges, folder
+
+
+def test_records_are_in_print_order_each_on_a_right_hand_page(combined):
+    path, documents, ranges, _ = combined
+    assert list(ranges) == ["A1", "B2", "C3", "D4"]
+    previous = 0
+    for record_id, (first, last) in ranges.items():
+        assert first % 2 == 1 and first in (previous + 1, previous + 2)
+        pages = 0
+        for document, _ in documents[record_id]:
+            pages += pages % 2 + len(pikepdf.open(document).pages)
+        assert last - first + 1 == pages
+        previous = last
+    with pikepdf.open(path) as pdf:
+        assert pdf.check_pdf_syntax() == []
+        assert len(pdf.pages) == previous
+
+
+def test_each_record_opens_with_its_band_and_its_own_values(combined):
+    path, _documents, ranges, _ = combined
+    names = {"A1": "Anne Un", "B2": LONG_NAME.split()[0], "C3": "Carl Trois",
+             "D4": "Denise Quatre"}
+    for record_id, (first, last) in ranges.items():
+        text = page_text(path, first)
+        band = f"{record_id} · {last - first + 1} pages"
+        assert text.startswith(band)
+        assert names[record_id] in text
+        assert not any(name in text for other, name in names.items() if other != record_id)
+
+
+def test_pages_look_like_the_records_own_files(combined):
+    """Every page but a record's first (which carries the band), stamped, shared or
+    rendered in full, rasterises like the same page of the record's own PDF."""
+    path, documents, ranges, folder = combined
+    for record_id, (first, _) in ranges.items():
+        page = first
+        for document, _ in documents[record_id]:
+            page += (page - first) % 2
+            for own in range(1, len(pikepdf.open(document).pages) + 1):
+                if page != first:
+                    assert page_pixels(path, page, folder) == \
+                        page_pixels(document, own, folder), (record_id, document.name, own)
+                page += 1
+
+
+def test_records_of_the_same_shape_share_every_drawing(combined):
+    """A1 and D4 differ only by their values: D4's pages draw A1's forms, and add
+    only their overlays."""
+    path, _, ranges, _ = combined
+
+    def forms(pdf: pikepdf.Pdf, record_id: str) -> list[tuple[int, int]]:
+        first, last = ranges[record_id]
+        return [xobject.objgen for page in pdf.pages[first - 1:last]
+                if "/XObject" in page.Resources for xobject in page.Resources.XObject.values()]
+
+    with pikepdf.open(path) as pdf:
+        assert forms(pdf, "D4") == forms(pdf, "A1")
+        assert len(forms(pdf, "A1")) == len(set(forms(pdf, "A1"))) == 7
+        assert not set(forms(pdf, "A1")) & set(forms(pdf, "C3"))  # English: other drawings
