@@ -80,24 +80,47 @@ def record_key(base: str, raw: RawRecord) -> str:
     return hashlib.sha256(f"{base}|{values}".encode()).hexdigest()
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _saved_pages(parts: tuple[PageParts, ...], data: bytes) -> list[dict]:
+    """A stamped PDF's page parts for its state file; an overlay is saved as where its
+    bytes are in the PDF, so a later run can take it without parsing the file."""
+    return [{"digest": part.digest.hex(), "names": list(part.names),
+             "overlay": [data.find(part.overlay), len(part.overlay)] if part.overlay else None}
+            for part in parts]
 
 
-def _up_to_date(out_dir: Path, record_id: str, key: str) -> list[dict] | None:
-    """A record's files from a previous run, if complete and made from the same inputs."""
-    state = out_dir / record_id / STATE_FILE
+def _page_parts(saved: list[dict] | None, data: bytes) -> tuple[PageParts, ...] | None:
+    if saved is None:
+        return None
+    parts = []
+    for page in saved:
+        overlay = None
+        if page["overlay"] is not None:
+            start, length = page["overlay"]
+            overlay = data[start:start + length]
+            if not (overlay.startswith(b"<<") and overlay.endswith(b"endstream")):
+                return None  # the combined file reads the PDF itself
+        parts.append(PageParts(bytes.fromhex(page["digest"]), overlay, tuple(page["names"])))
+    return tuple(parts)
+
+
+def _up_to_date(out_dir: Path, record_id: str, key: str) -> Built | None:
+    """A record's files from a previous run, if complete and made from the same inputs
+    (a state file that cannot be read means the record is built again)."""
     try:
-        saved = json.loads(state.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if saved.get("key") != key:
-        return None
-    for entry in saved["files"]:
-        path = out_dir / entry["path"]
-        if not path.is_file() or _sha256(path) != entry["sha256"]:
+        saved = json.loads((out_dir / record_id / STATE_FILE).read_text(encoding="utf-8"))
+        if saved["key"] != key:
             return None
-    return saved["files"]
+        pdfs = []
+        for entry in saved["files"]:
+            data = (out_dir / entry["path"]).read_bytes()
+            if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+                return None
+            if entry["path"].endswith(".pdf"):
+                pdfs.append((entry["path"], _page_parts(saved["pages"].get(entry["path"]),
+                                                        data)))
+        return Built(saved["files"], pdfs)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 _worker: dict = {}
@@ -120,14 +143,16 @@ def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: l
         renderer.prepare(document for _, _, documents in composed for document in documents)
     built = []
     for patient, key, documents in composed:
-        files, pdfs = [], []
+        files, pdfs, pages = [], [], {}
         for item in render_documents(renderer, documents, formats, out_dir, patient.id):
             write_atomic(item.path, item.data, durable=False)
             path = item.path.relative_to(out_dir).as_posix()
             files.append({"path": path, "sha256": hashlib.sha256(item.data).hexdigest()})
             if path.endswith(".pdf"):
                 pdfs.append((path, item.pages))
-        state = {"id": patient.id, "key": key, "files": files}
+                if item.pages is not None:
+                    pages[path] = _saved_pages(item.pages, item.data)
+        state = {"id": patient.id, "key": key, "files": files, "pages": pages}
         write_atomic(out_dir / patient.id / STATE_FILE,
                      json.dumps(state, indent=1).encode("utf-8"), durable=False)
         built.append(Built(files, pdfs))
@@ -260,12 +285,13 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
     for leftover in [*out_dir.glob(".*.part"), *out_dir.glob("*/.*.part")]:
         leftover.unlink()  # the temporary file of a write a kill interrupted
     base = inputs_key(sources_dir, layout, formats)
-    todo = []
+    todo, previous = [], {}
     for result, patient, raw in valid:
         key = record_key(base, raw)
-        previous = None if force else _up_to_date(out_dir, patient.id, key)
-        if previous is not None:
-            result.files, result.skipped = previous, True
+        built = None if force else _up_to_date(out_dir, patient.id, key)
+        if built is not None:
+            result.files, result.skipped = built.files, True
+            previous[result.id] = built
         else:
             todo.append((result, patient, key))
     progress = Progress(len(todo), progress_stream)
@@ -286,8 +312,7 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
         _render_all(todo, sources, out_dir, formats, layout, jobs, progress, add)
         for result, _, _ in valid:
             if result.skipped:
-                add(result, Built(result.files, [(f["path"], None) for f in result.files
-                                                 if f["path"].endswith(".pdf")]))
+                add(result, previous[result.id])
         if combined is not None:
             ranges = combined.close([result.id for result, _, _ in valid])
             for result, _, _ in valid:

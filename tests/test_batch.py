@@ -225,3 +225,29 @@ def test_a_killed_batch_resumes_and_completes(tmp_path):
             if path.suffix == ".pdf":
                 with pikepdf.open(path) as pdf:
                     assert len(pdf.pages) >= 1
+
+
+def test_a_rerun_takes_each_page_from_the_state_files(capsys, tmp_path, monkeypatch):
+    """Up-to-date records are not parsed again for the combined PDF: the state file
+    says how each page is built; only the first record of a shape is read, for the
+    drawings every record of that shape shares."""
+    rows = [[f"R{i}", "oral", "fr", f"Nom {i}", "30", "", "", "", "", "", "", "W"]
+            for i in range(4)]
+    table = write_csv(tmp_path / "again.csv", rows)
+    out = tmp_path / "o"
+    assert batch(capsys, table, out)[0] == 0
+    combined = out / "baclofen-print-again.pdf"
+    before = subprocess.run(["pdftotext", str(combined), "-"], capture_output=True, text=True,
+                            check=True).stdout
+    pages_before = [r["pages"] for r in json.loads((out / "manifest.json").read_text())["records"]]
+    opened = []
+    real_open = pikepdf.open
+    monkeypatch.setattr(pikepdf, "open", lambda source, *a, **k: (
+        isinstance(source, Path) and opened.append(source)) or real_open(source, *a, **k))
+    code, _, stderr = batch(capsys, table, out)
+    assert code == 0 and stderr[-1] == "batch: 4 records ok (4 already up to date), 0 with errors"
+    assert {path.parent.name for path in opened} == {"R0"}
+    assert subprocess.run(["pdftotext", str(combined), "-"], capture_output=True, text=True,
+                          check=True).stdout == before
+    assert [r["pages"] for r in json.loads((out / "manifest.json").read_text())["records"]] \
+        == pages_before
