@@ -116,3 +116,20 @@ def test_records_of_the_same_shape_share_every_drawing(combined):
         assert forms(pdf, "D4") == forms(pdf, "A1")
         assert len(forms(pdf, "A1")) == len(set(forms(pdf, "A1"))) == 7
         assert not set(forms(pdf, "A1")) & set(forms(pdf, "C3"))  # English: other drawings
+
+
+def test_a_canonical_font_name_stands_for_one_font(combined):
+    """The combined file keeps the first font of each canonical name: across records
+    (and languages) a name must always mean the same font."""
+    _, documents, _, _ = combined
+    fonts: dict[str, set[bytes]] = {}
+    for record in documents.values():
+        for path, _ in record:
+            with pikepdf.open(path) as pdf:
+                for page in pdf.pages:
+                    for name, font in page.Resources.Font.items():
+                        if name.startswith("/MH-"):
+                            program = font.DescendantFonts[0].FontDescriptor.FontFile2
+                            fonts.setdefault(name, set()).add(program.read_bytes())
+    assert any(name.endswith("-en") for name in fonts)
+    assert all(len(programs) == 1 for programs in fonts.values())

@@ -76,7 +76,6 @@ class Snippet:
     head: bytes
     tail: bytes
     width: float
-    fonts: frozenset[tuple[str, float]]
 
 
 @dataclass(frozen=True)
@@ -116,9 +115,11 @@ class Stamped:
     pages: tuple[PageParts, ...]
 
 
-def _font_name(face: str, size: float) -> str:
-    """The canonical font's resource name: face and size, the same in every file."""
-    return f"/MH-{face}-{round(size * 1000)}"
+def _font_name(face: str, size: float, lang: str) -> str:
+    """The canonical font's resource name, the same in every file: face, size and the
+    language it was drawn for (which may select other glyphs), so that one name never
+    stands for two fonts in the combined print file."""
+    return f"/MH-{face}-{round(size * 1000)}-{lang}"
 
 
 def _slots(rendered: weasyprint.document.Document) -> list[tuple[Slot, object]]:
@@ -251,7 +252,7 @@ class Stamper:
             return
         for (text, style), (page, operations), width in zip(missing, drawings, widths):
             self.snippets[(text, style)] = _snippet(page, operations, self._glyphs(style),
-                                                    width)
+                                                    width, style.lang)
 
     def _glyphs(self, style: Style) -> dict[str, set[int]]:
         """Per face, the glyphs of the style's canonical fonts."""
@@ -296,7 +297,7 @@ class Stamper:
         for style in sorted(styles, key=repr):
             palette, size = self.palette(style)
             for font in palette.pages[0].Resources.Font.values():
-                name = _font_name(_face(font), size)
+                name = _font_name(_face(font), size, style.lang)
                 names.append(name)
                 if name not in resources.Font:
                     resources.Font[name] = pdf.copy_foreign(font)
@@ -398,11 +399,11 @@ def _marked_sequences(page: pikepdf.Page) -> list[list[tuple[list, pikepdf.Opera
 
 
 def _snippet(page: pikepdf.Page, operations: list[tuple[list, pikepdf.Operator]],
-             palette: dict[str, set[int]], width: float) -> Snippet | None:
+             palette: dict[str, set[int]], width: float, lang: str) -> Snippet | None:
     """A value's drawing without its position, or None if it needs more than the
     palette (or draws more than text)."""
     fonts = {str(name): _face(font) for name, font in page.Resources.Font.items()}
-    head, tail, used = [], [], set()
+    head, tail = [], []
     target = head
     face = ""
     for operands, operator in operations:
@@ -414,8 +415,7 @@ def _snippet(page: pikepdf.Page, operations: list[tuple[list, pikepdf.Operator]]
             face = fonts[str(operands[0])]
             if face not in palette:
                 return None
-            used.add((face, float(operands[1])))
-            operands = [pikepdf.Name(_font_name(face, float(operands[1]))), operands[1]]
+            operands = [pikepdf.Name(_font_name(face, float(operands[1]), lang)), operands[1]]
         elif op == "TJ":
             if not face:
                 return None
@@ -429,7 +429,7 @@ def _snippet(page: pikepdf.Page, operations: list[tuple[list, pikepdf.Operator]]
             return None
         target.append((operands, operator))
     return Snippet(pikepdf.unparse_content_stream(head) + b"\n",
-                   pikepdf.unparse_content_stream(tail) + b"\n", width, frozenset(used))
+                   pikepdf.unparse_content_stream(tail) + b"\n", width)
 
 
 def _escape(text: str) -> str:
