@@ -1,12 +1,13 @@
 """Bulk batches for print rooms: every record of a spreadsheet built like `patient`
 builds it, a combined print-ready PDF, and `manifest.json`.
 
-A bad row does not stop the batch. Each record's files are written atomically, then a
-small state file (`<id>/.record.json`) that says from which inputs they were made: a
-batch run again skips the records whose outputs are up to date, so an interrupted run
-loses nothing. In the combined PDF each document starts on a right-hand page, the
-record's first page carries a slim band (id, row, pages; never the name), and the
-leaflets' shared pages are stored once and referenced by every record.
+A bad row does not stop the batch. Worker processes build chunks of records, each
+taking whole language/variant groups so that each shape is laid out once. Each
+record's files are written atomically, then a small state file (`<id>/.record.json`)
+that says from which inputs they were made, their sha256 and how each stamped page is
+built: a batch run again skips the records whose outputs are up to date, so an
+interrupted run loses nothing. The main process writes the combined print PDF
+(combined.py) as records arrive, and the manifest last.
 """
 
 from __future__ import annotations
@@ -132,8 +133,8 @@ def _start_worker(sources: Sources, layout: str) -> None:
 
 def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: list[str]
                    ) -> list[Built]:
-    """Build a chunk of records (in a worker): draw all their values in one pass per
-    style, then write each record's files and, last, its state file. Files are not
+    """Build a chunk of records (in a worker): draw all their values in one pass, then
+    write each record's files and, last, its state file. Files are not
     synced to disk one by one: the state file records their sha256, which a later run
     checks before it skips a record."""
     renderer: Renderer = _worker["renderer"]

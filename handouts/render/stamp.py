@@ -2,12 +2,14 @@
 
 A document's shape (`model.split_personal`) is laid out and written by WeasyPrint once,
 tagged, with a no-break space in every value cell ("slot"). Each distinct value is
-drawn once, alone on a page, in its slot's style (a "snippet"). A patient's PDF is the
-shape's PDF with, on each personal page, one more content stream that draws the
-patient's snippets at their slots' text origins, and, in the structure tree, each
-value tagged inside its table cell. Fonts are canonical: per face and size, one subset
-holding a fixed palette of characters, so the bytes of a patient's PDF do not depend
-on which other patients were drawn in the same pass.
+drawn once in its slot's style (a "snippet"; many values per WeasyPrint pass, a line
+each). A patient's PDF is the shape's bytes plus an incremental update: on each
+personal page one more content stream, drawing the patient's snippets at their slots'
+text origins, and, in the structure tree, each value tagged inside its table cell.
+All of the update but those streams is the same for every patient of a shape, so it
+is prepared once, as bytes. Fonts are canonical: per face, size and language, one
+subset holding a fixed palette of characters, so the bytes of a patient's PDF do not
+depend on which other patients were drawn in the same pass.
 
 This only holds while each value fits on its slot's line in the fonts of the palette;
 otherwise `Stamper.stamp` returns None and the caller renders the document in full.
