@@ -150,11 +150,11 @@ class CombinedPdf:
             self._new(pdfout.stream_body(b"", b"q\n%s Do\n" % name)),
             page.obj.MediaBox.unparse(resolved=True))
 
-    def _page(self, parts: PageParts, band: bytes | None) -> bytes:
+    def _page(self, parts: PageParts, band_stream: bytes | None) -> bytes:
         form = self.forms[parts.digest]
         contents = [form.draw, self._new(parts.overlay) if parts.overlay else self.closing]
-        if band:
-            contents.append(self._new(pdfout.flate_body(band)))
+        if band_stream:
+            contents.append(band_stream)
         return self._new(
             b"<< /Type /Page /Parent %s /MediaBox %s /Resources << /XObject << %s %s >> %s >> "
             b"/Contents [ %s ] >>" % (self.tree, form.media_box, form.name, form.reference,
@@ -168,16 +168,16 @@ class CombinedPdf:
             band: Callable[[int], str]) -> None:
         """Write one record's PDFs: the parts of each page if known (else read from its
         file). `band` gives the band's text from the record's page count."""
-        documents_parts = [parts if parts is not None and self._known(parts)
-                           else self._learn(path) for path, parts in documents]
-        count = sum(len(parts) + len(parts) % 2 for parts in documents_parts[:-1]) + \
-            len(documents_parts[-1])
+        band_stream = self._reserve()  # written once the record's page count is known
         pages: list[bytes] = []
-        for parts in documents_parts:
+        for path, parts in documents:
+            if parts is None or not self._known(parts):
+                parts = self._learn(path)
             if len(pages) % 2:
                 pages.append(self._blank())
             for page in parts:
-                pages.append(self._page(page, None if pages else self._band(band(count))))
+                pages.append(self._page(page, None if pages else band_stream))
+        self._put(band_stream, pdfout.flate_body(self._band(band(len(pages)))))
         self.records[key] = array("L", map(_number, pages))
 
     def _band(self, text: str) -> bytes:
