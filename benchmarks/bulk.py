@@ -33,10 +33,10 @@ import pikepdf
 from handouts.build import Renderer
 from handouts.compose import compose, documents_for
 from handouts.errors import InputError
-from handouts.records import validate_record
+from handouts.records.readers import read_table
+from handouts.records.validate import validate_record
 from handouts.render.docx import write_docx
-from handouts.sources import load_sources
-from handouts.tables import read_table
+from handouts.sources.loading import load_sources
 
 FIELDS = ["id", "variant", "lang", "name", "prescriber", "daily_dose_mg", "doses_per_day",
           "titration_start", "titration_start_mg", "titration_step_mg", "titration_every_days",

@@ -13,11 +13,11 @@ from .compose import compose, documents_for
 from .errors import Problem, RenderError
 from .model import Document, split_personal
 from .output import output_path, write_atomic
-from .patient import Patient
+from .records.patient import Patient
 from .render.docx import DocxTemplate, fillable, slot_marker, write_docx
 from .render.pdf import PdfWriter
 from .render.stamp import PageParts, Stamper, Template
-from .sources import Sources
+from .sources.loading import Sources
 
 
 def first_section_page(rendered: weasyprint.document.Document, document: Document) -> int:

@@ -11,16 +11,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import PROJECT_ROOT
-from .batch import run_batch
 from .build import FORMATS, build_generic, build_patient, write_all
-from .checking import accept, check_sources
+from .bulk.batch import run_batch
 from .compose import VARIANTS
 from .errors import HandoutsError, InputError, Problem
-from .exchange import export_xliff, import_xliff
 from .output import write_atomic
-from .records import read_patient_file, validate_record
+from .records.validate import read_patient_file, validate_record
 from .render.pdf import LAYOUTS
-from .sources import SOURCES_DIR, available_languages, display_path, load_sources
+from .sources.loading import SOURCES_DIR, available_languages, display_path, load_sources
+from .translate.check import accept, check_sources
+from .translate.xliff import export_xliff, import_xliff
 
 DEFAULT_OUT = PROJECT_ROOT / "output"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .content import LanguageContent
 from .localise import long_date, number, short_date
 from .markup import fill
 from .model import (
@@ -27,8 +26,9 @@ from .model import (
     Subsection,
     Table,
 )
-from .patient import Patient, PlanStep
-from .sources import Sources
+from .records.patient import Patient, PlanStep
+from .sources.content import LanguageContent
+from .sources.loading import Sources
 
 VARIANTS = ("oral", "intrathecal")
 KINDS = ("leaflet", "insert", "card")

@@ -10,8 +10,8 @@ from decimal import Decimal
 from .build import Renderer
 from .compose import compose
 from .errors import Problem
-from .patient import Patient, PlanStep
-from .sources import Sources
+from .records.patient import Patient, PlanStep
+from .sources.loading import Sources
 
 PX_TO_MM = 25.4 / 96
 

@@ -18,8 +18,8 @@ import pytest
 
 from handouts import PROJECT_ROOT
 from handouts.errors import InputError
-from handouts.records import validate_record
-from handouts.tables import read_table
+from handouts.records.readers import read_table
+from handouts.records.validate import validate_record
 from tests.conftest import normalise, run_cli
 
 TODAY = dt.date.today()

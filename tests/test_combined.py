@@ -10,9 +10,9 @@ import pikepdf
 import pytest
 
 from handouts.build import Renderer, patient_documents, render_documents
-from handouts.combined import CombinedPdf
+from handouts.bulk.combined import CombinedPdf
 from handouts.output import atomic_file, write_atomic
-from handouts.sources import load_sources
+from handouts.sources.loading import load_sources
 from tests.conftest import normalise
 from tests.test_patient import ORAL, PUMP
 from tests.test_stamp import patient

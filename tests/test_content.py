@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from handouts.content import load_language
 from handouts.errors import InputError
+from handouts.sources.content import load_language
 from tests.conftest import run_cli
 
 

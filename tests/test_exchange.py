@@ -11,9 +11,9 @@ import pytest
 
 from handouts import PROJECT_ROOT
 from handouts.errors import InputError
-from handouts.exchange import export_xliff, import_xliff
-from handouts.translations import STRUCTURAL_KEYS, accepted_path, flatten, write_accepted
-from handouts.yamlsource import read_yaml
+from handouts.sources.yamlsource import read_yaml
+from handouts.translate.status import STRUCTURAL_KEYS, accepted_path, flatten, write_accepted
+from handouts.translate.xliff import export_xliff, import_xliff
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
 

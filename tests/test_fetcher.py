@@ -9,7 +9,7 @@ from handouts.compose import compose
 from handouts.errors import InputError
 from handouts.render.fetcher import AssetFetcher, RefusedURL
 from handouts.render.pdf import PdfWriter
-from handouts.sources import load_sources
+from handouts.sources.loading import load_sources
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import pytest
 from handouts.build import Renderer, patient_documents
 from handouts.compose import compose, documents_for
 from handouts.model import split_personal
-from handouts.records import RawRecord, validate_record
+from handouts.records.validate import RawRecord, validate_record
 from handouts.render.docx import write_docx
-from handouts.sources import load_sources
+from handouts.sources.loading import load_sources
 from tests.conftest import normalise, pdf_text
 from tests.test_patient import ORAL, PUMP
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from handouts.errors import InputError
-from handouts.yamlsource import read_yaml
+from handouts.sources.yamlsource import read_yaml
 
 
 def problems(text: str) -> list[str]:

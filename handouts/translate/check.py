@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .content import build_language
-from .errors import InputError, Problem
-from .fit import fit_problems
-from .sources import (
+from ..errors import InputError, Problem
+from ..fit import fit_problems
+from ..sources.content import build_language
+from ..sources.loading import (
     REFERENCE_LANG,
     available_languages,
     compare_language,
@@ -17,7 +17,7 @@ from .sources import (
     load_sources,
     read_tree,
 )
-from .translations import STRUCTURAL_KEYS, flatten, read_accepted, write_accepted
+from .status import STRUCTURAL_KEYS, flatten, read_accepted, write_accepted
 
 
 @dataclass

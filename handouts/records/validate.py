@@ -16,12 +16,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from .content import suggest
-from .errors import InputError, Problem
-from .localise import long_date
+from ..errors import InputError, Problem
+from ..localise import long_date
+from ..sources.content import suggest
+from ..sources.profile import PHONE
+from ..sources.yamlsource import YamlList, YamlMap, read_yaml
 from .patient import Patient, PlanStep
-from .profile import PHONE
-from .yamlsource import YamlList, YamlMap, read_yaml
 
 # Plausible ranges, from the facts sheet's validator table.
 ORAL_DOSE_MG = (Decimal(5), Decimal(120))

@@ -25,17 +25,17 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TextIO
 
-from . import PROJECT_ROOT
-from .build import Renderer, patient_documents, render_documents
+from .. import PROJECT_ROOT
+from ..build import Renderer, patient_documents, render_documents
+from ..errors import InputError, Problem
+from ..output import atomic_file, write_atomic
+from ..records.patient import Patient
+from ..records.readers import read_table
+from ..records.validate import RawRecord, validate_record
+from ..render.pdf import LAYOUTS_DIR, PdfWriter
+from ..render.stamp import PageParts, Stamper
+from ..sources.loading import Sources, available_languages, load_sources
 from .combined import CombinedPdf
-from .errors import InputError, Problem
-from .output import atomic_file, write_atomic
-from .patient import Patient
-from .records import RawRecord, validate_record
-from .render.pdf import LAYOUTS_DIR, PdfWriter
-from .render.stamp import PageParts, Stamper
-from .sources import Sources, available_languages, load_sources
-from .tables import read_table
 
 STATE_FILE = ".record.json"
 RECYCLE_AFTER = 2000
@@ -221,7 +221,7 @@ def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
                      progress, on_built)
         return
     context = get_context("forkserver")
-    context.set_forkserver_preload(["handouts.batch"])
+    context.set_forkserver_preload(["handouts.bulk.batch"])
     parts = [chunks(part) for part in _partition(todo, jobs)]
     per_worker = RECYCLE_AFTER // CHUNK
     for start in range(0, max(len(part) for part in parts), per_worker):

@@ -1,6 +1,6 @@
 """The patient record: the typed values a personalised document needs.
 
-Validation of raw records (YAML or spreadsheet rows) lives in `records.py`; this
+Validation of raw records (YAML or spreadsheet rows) lives in `validate.py`; this
 module only holds the result, so compose never sees unchecked input.
 """
 

@@ -24,11 +24,11 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from .errors import InputError, Problem, where
-from .output import write_atomic
-from .sources import REFERENCE_LANG, available_languages
-from .translations import STRUCTURAL_KEYS, Entry, compare_text, flatten, read_accepted
-from .yamlsource import Mark, YamlMap, read_yaml
+from ..errors import InputError, Problem, where
+from ..output import write_atomic
+from ..sources.loading import REFERENCE_LANG, available_languages
+from ..sources.yamlsource import Mark, YamlMap, read_yaml
+from .status import STRUCTURAL_KEYS, Entry, compare_text, flatten, read_accepted
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
 MAX_XLIFF_BYTES = 20_000_000

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import PROJECT_ROOT
+from .. import PROJECT_ROOT
+from ..errors import InputError, Problem
+from ..translate.status import Report, compare_trees, merge_with_french, read_accepted
 from .content import LanguageContent, build_language
-from .errors import InputError, Problem
 from .profile import DocumentMeta, HospitalProfile, load_document_meta, load_profile
-from .translations import Report, compare_trees, merge_with_french, read_accepted
 from .yamlsource import YamlMap, read_yaml
 
 SOURCES_DIR = PROJECT_ROOT / "sources"

@@ -1,7 +1,7 @@
 """Reading a batch of patient records: CSV as French hospital spreadsheets export it
 (`,` `;` or tab, UTF-8 with or without BOM or Windows-1252, CRLF), XLSX, or a YAML list.
 
-Every cell is untrusted text: it is only ever validated (`records.py`), never evaluated.
+Every cell is untrusted text: it is only ever validated (`validate.py`), never evaluated.
 Rows are numbered as a spreadsheet shows them (the header is row 1).
 """
 
@@ -14,10 +14,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .content import suggest
-from .errors import InputError, Problem
-from .records import ALL_FIELDS, RawRecord
-from .yamlsource import YamlList, YamlMap, read_yaml
+from ..errors import InputError, Problem
+from ..sources.content import suggest
+from ..sources.yamlsource import YamlList, YamlMap, read_yaml
+from .validate import ALL_FIELDS, RawRecord
 
 MAX_TABLE_BYTES = 50_000_000
 MAX_RECORDS = 100_000

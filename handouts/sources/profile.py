@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import InputError, Problem
 from .content import DOCUMENT_KEYS, suggest
-from .errors import InputError, Problem
 from .yamlsource import YamlMap, read_yaml
 
 PHONE = re.compile(r"^\+?[0-9][0-9 .()-]{1,24}$")

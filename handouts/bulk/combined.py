@@ -21,8 +21,8 @@ from typing import BinaryIO
 
 import pikepdf
 
-from .render import pdfout
-from .render.stamp import PageParts, PlainText, Stamper, Style
+from ..render import pdfout
+from ..render.stamp import PageParts, PlainText, Stamper, Style
 
 A4_POINTS = (595.276, 841.89)
 BAND_STYLE = Style(12.0, True, "#fff", "fr")

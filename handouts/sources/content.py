@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, Problem
-from .markup import parse_runs, text_problems
-from .model import Block, Box, BulletList, Column, Columns, Paragraph, Section, Subsection
+from ..errors import InputError, Problem
+from ..markup import parse_runs, text_problems
+from ..model import Block, Box, BulletList, Column, Columns, Paragraph, Section, Subsection
 from .yamlsource import Mark, YamlList, YamlMap, mark_of, read_yaml
 
 LEAFLETS = ("oral_leaflet", "intrathecal_leaflet")

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import Problem
-from .markup import placeholders_in, text_problems
-from .output import write_atomic
-from .yamlsource import Mark, YamlList, YamlMap
+from ..errors import Problem
+from ..markup import placeholders_in, text_problems
+from ..output import write_atomic
+from ..sources.yamlsource import Mark, YamlList, YamlMap
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 UNIT = re.compile(r"(?<![\w])(mg|µg|mL|ml|%|mg/mL|µg/mL)(?![\w])")

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError, Problem, where
+from ..errors import InputError, Problem, where
 
 MAX_YAML_BYTES = 2_000_000
 

@@ -1,0 +1,1 @@
+"""Bulk batches: workers, resume state, the combined print file."""

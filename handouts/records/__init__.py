@@ -1,0 +1,1 @@
+"""Patient records: spreadsheet and YAML readers, field validation, the typed record."""

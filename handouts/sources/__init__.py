@@ -1,0 +1,1 @@
+"""Reading and validating the sources: YAML with positions, texts, hospital profile."""

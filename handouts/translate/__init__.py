@@ -1,0 +1,1 @@
+"""Translations against the French: status, the check command, exchange formats."""
