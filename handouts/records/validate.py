@@ -8,19 +8,17 @@ values (a name, a prescriber): patient data stays out of logs and terminals.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem
 from ..localise import long_date
 from ..sources.content import suggest
-from ..sources.profile import PHONE
 from ..sources.yamlsource import YamlList, YamlMap, read_yaml
+from . import fields
 from .patient import Patient, PlanStep
 
 # Plausible ranges, from the facts sheet's validator table.
@@ -33,7 +31,6 @@ DAYS_TO_REFILL = (30, 180)
 MAX_STEP_MG = Decimal(15)
 MIN_TITRATION_INTERVAL_DAYS = 3
 MAX_PLAN_STEPS = 10
-MAX_TEXT = 80
 INTAKE_FIELDS = ("morning_mg", "noon_mg", "evening_mg", "bedtime_mg")
 # Which intakes are used when the daily dose is split evenly, by intakes per day.
 EVEN_SPLIT_SLOTS = {1: (0,), 2: (0, 2), 3: (0, 1, 2), 4: (0, 1, 2, 3)}
@@ -49,9 +46,6 @@ PUMP_FIELDS = ("daily_dose_ug", "concentration_ug_per_ml", "reservoir_ml", "next
                "implanting_centre", "implant_date")
 ALL_FIELDS = COMMON_FIELDS + ORAL_FIELDS + PUMP_FIELDS
 PRIVATE_FIELDS = ("name", "prescriber", "pump_model", "implanting_centre")
-SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-TRUE_WORDS = {"yes", "true", "1", "oui", "y", "o"}
-FALSE_WORDS = {"no", "false", "0", "non", "n", ""}
 
 
 @dataclass(frozen=True)
@@ -62,9 +56,6 @@ class RawRecord:
     locate: Callable[[str | None], str]
     row: int = 0
 
-
-class _Invalid(Exception):
-    """One field's value is unusable; the message is collected, not raised further."""
 
 
 class _Validator:
@@ -92,7 +83,7 @@ class _Validator:
             return default
         try:
             return parse(self.raw.values[field])
-        except _Invalid as invalid:
+        except fields.Invalid as invalid:
             self.problem(field, str(invalid), _HINTS.get(field, ""))
             return default
 
@@ -101,18 +92,18 @@ class _Validator:
         for field in values:
             if field not in ALL_FIELDS:
                 self.problem(field, "unknown field", suggest(field, ALL_FIELDS))
-        variant = self.get("variant", _choice(("oral", "intrathecal")), required=True)
-        record_id = self.get("id", _identifier, default="patient", required=self.require_id)
-        lang = self.get("lang", _choice(tuple(self.languages)), default="fr")
+        variant = self.get("variant", fields.choice(("oral", "intrathecal")), required=True)
+        record_id = self.get("id", fields.identifier, default="patient", required=self.require_id)
+        lang = self.get("lang", fields.choice(tuple(self.languages)), default="fr")
         common = {
             "id": record_id, "variant": variant, "lang": lang or "fr",
-            "name": self.get("name", _text, default=""),
-            "prescriber": self.get("prescriber", _text, default=""),
-            "phone": self.get("phone", _phone, default=""),
-            "emergency_phone": self.get("emergency_phone", _phone, default=""),
+            "name": self.get("name", fields.text, default=""),
+            "prescriber": self.get("prescriber", fields.text, default=""),
+            "phone": self.get("phone", fields.phone, default=""),
+            "emergency_phone": self.get("emergency_phone", fields.phone, default=""),
             "high_dose_confirmed": False}
-        confirmed = self.get("confirm_unusual_values", _boolean, default=False)
-        self.get("ward", _text)  # only sorts a batch's print; checked like any text
+        confirmed = self.get("confirm_unusual_values", fields.boolean, default=False)
+        self.get("ward", fields.text)  # only sorts a batch's print; checked like any text
         if variant is None:
             return None
         for field in PUMP_FIELDS if variant == "oral" else ORAL_FIELDS:
@@ -124,7 +115,7 @@ class _Validator:
         return self.pump(common, confirmed, lang or "fr")
 
     def oral(self, common: dict, confirmed: bool) -> Patient | None:
-        dose = self.get("daily_dose_mg", _decimal, required=True)
+        dose = self.get("daily_dose_mg", fields.decimal, required=True)
         unusual = False
         if dose is not None:
             before = len(self.problems)
@@ -132,7 +123,7 @@ class _Validator:
                                        ORAL_CONFIRM_ABOVE_MG, confirmed)
             if len(self.problems) > before:
                 dose = None  # nothing more to say about a dose already refused
-        doses_per_day = self.get("doses_per_day", _integer, default=3)
+        doses_per_day = self.get("doses_per_day", fields.integer, default=3)
         if not 1 <= doses_per_day <= 4:
             self.problem("doses_per_day", f"{doses_per_day} intakes a day is outside 1 to 4")
             doses_per_day = 3
@@ -164,7 +155,7 @@ class _Validator:
         return False
 
     def intakes(self, dose: Decimal | None, doses_per_day: int) -> tuple[Decimal | None, ...]:
-        given = {f: self.get(f, _decimal) for f in INTAKE_FIELDS if self.present(f)}
+        given = {f: self.get(f, fields.decimal) for f in INTAKE_FIELDS if self.present(f)}
         if dose is None:
             return ()
         if given:
@@ -201,7 +192,7 @@ class _Validator:
             if given:
                 self.problem(given[0], f"give either {steps_field} or {', '.join(computed)}",
                              "not both")
-            steps = self.get(steps_field, _steps, default=())
+            steps = self.get(steps_field, fields.steps, default=())
         elif given:
             missing = [f for f in computed if f not in given]
             for field in missing:
@@ -218,10 +209,10 @@ class _Validator:
                                steps, dose)
 
     def computed_plan(self, kind: str, dose: Decimal) -> tuple[PlanStep, ...]:
-        start = self.get(f"{kind}_start", _date)
-        step = self.get(f"{kind}_step_mg", _decimal)
-        every = self.get(f"{kind}_every_days", _integer)
-        first = self.get("titration_start_mg", _decimal) if kind == "titration" else None
+        start = self.get(f"{kind}_start", fields.date)
+        step = self.get(f"{kind}_step_mg", fields.decimal)
+        every = self.get(f"{kind}_every_days", fields.integer)
+        first = self.get("titration_start_mg", fields.decimal) if kind == "titration" else None
         if None in (start, step, every) or (kind == "titration" and first is None):
             return ()
         if step <= 0 or every <= 0:
@@ -282,22 +273,22 @@ class _Validator:
         return steps if len(self.problems) == before else ()
 
     def pump(self, common: dict, confirmed: bool, lang: str) -> Patient | None:
-        dose = self.get("daily_dose_ug", _decimal, required=True)
+        dose = self.get("daily_dose_ug", fields.decimal, required=True)
         unusual = False
         if dose is not None:
             unusual = self.check_range("daily_dose_ug", dose, PUMP_DOSE_UG, "µg/day", None,
                                        confirmed)
         concentration = self.get("concentration_ug_per_ml",
-                                 _one_of(CONCENTRATIONS_UG_PER_ML, "µg/mL"), required=True)
-        reservoir = self.get("reservoir_ml", _one_of(RESERVOIRS_ML, "mL"), required=True)
-        next_refill = self.get("next_refill", _date, required=True)
-        alarm = self.get("alarm_date", _date, required=True)
-        last_refill = self.get("last_refill", _date)
-        implant_date = self.get("implant_date", _date)
-        fields = {
-            "pump_model": self.get("pump_model", _text, default="", required=True),
-            "pump_clinic_phone": self.get("pump_clinic_phone", _phone, default=""),
-            "implanting_centre": self.get("implanting_centre", _text, default="")}
+                                 fields.one_of(CONCENTRATIONS_UG_PER_ML, "µg/mL"), required=True)
+        reservoir = self.get("reservoir_ml", fields.one_of(RESERVOIRS_ML, "mL"), required=True)
+        next_refill = self.get("next_refill", fields.date, required=True)
+        alarm = self.get("alarm_date", fields.date, required=True)
+        last_refill = self.get("last_refill", fields.date)
+        implant_date = self.get("implant_date", fields.date)
+        pump_values = {
+            "pump_model": self.get("pump_model", fields.text, default="", required=True),
+            "pump_clinic_phone": self.get("pump_clinic_phone", fields.phone, default=""),
+            "implanting_centre": self.get("implanting_centre", fields.text, default="")}
         if implant_date and implant_date > self.today:
             self.problem("implant_date", f"{implant_date.isoformat()} is in the future")
         if last_refill and last_refill > self.today:
@@ -332,7 +323,7 @@ class _Validator:
         return Patient(**{**common, "high_dose_confirmed": unusual}, daily_dose_ug=dose,
                        concentration_ug_per_ml=concentration, reservoir_ml=reservoir,
                        next_refill=next_refill, alarm_date=alarm, implant_date=implant_date,
-                       **fields)
+                       **pump_values)
 
 
 _HINTS = {
@@ -351,121 +342,6 @@ def _wrong_unit(field: str) -> str:
     return {"daily_dose_mg": "a pump dose is in micrograms per day: use daily_dose_ug",
             "daily_dose_ug": "a tablet dose is in milligrams per day: use daily_dose_mg"
             }.get(field, "")
-
-
-def _choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        text = str(value).strip().lower() if isinstance(value, str) else None
-        if text not in choices:
-            raise _Invalid(f"expected one of {', '.join(choices)}"
-                           + (f"; {suggest(text, choices)}" if text else ""))
-        return text
-    return parse
-
-
-def _one_of(choices: tuple[int, ...], unit: str) -> Callable[[Any], int]:
-    def parse(value: Any) -> int:
-        number = _decimal(value)
-        if number not in choices:
-            raise _Invalid(f"{number} {unit} is not one of {', '.join(map(str, choices))} {unit}")
-        return int(number)
-    return parse
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _Invalid("expected text")
-    text = " ".join(value.split())
-    if len(text) > MAX_TEXT:
-        raise _Invalid(f"longer than {MAX_TEXT} characters")
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs") for c in text):
-        raise _Invalid("contains control or invisible characters")
-    return text
-
-
-def _identifier(value: Any) -> str:
-    text = str(value).strip() if isinstance(value, (str, int)) else ""
-    if not SAFE_ID.match(text):
-        raise _Invalid("must be 1-64 letters, digits, '-' or '_' (it names the files)")
-    return text
-
-
-def _phone(value: Any) -> str:
-    text = str(value).strip() if isinstance(value, (str, int)) else ""
-    if not PHONE.match(text):
-        raise _Invalid("not a phone number (digits, spaces and an optional leading +)")
-    return text
-
-
-def _decimal(value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise _Invalid("expected a number")
-    if isinstance(value, (int, Decimal)):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(str(value))
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise _Invalid("expected a number (e.g. 12.5 or 12,5)") from None
-    if not number.is_finite():
-        raise _Invalid("expected a number (e.g. 12.5 or 12,5)")
-    return number
-
-
-def _integer(value: Any) -> int:
-    number = _decimal(value)
-    if number != number.to_integral_value():
-        raise _Invalid("expected a whole number")
-    return int(number)
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE_WORDS:
-        return True
-    if text in FALSE_WORDS:
-        return False
-    raise _Invalid("expected yes or no")
-
-
-def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
-    try:
-        if match:
-            day, month, year = map(int, match.groups())
-            return dt.date(year, month, day)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return dt.date.fromisoformat(text)
-    except ValueError:
-        raise _Invalid(f"'{text}' is not a valid date") from None
-    raise _Invalid(f"'{text}' is not a date (write 2027-01-15 or 15/01/2027)")
-
-
-def _steps(value: Any) -> tuple[PlanStep, ...]:
-    """Steps as a YAML list of {from, daily_dose_mg}, or as text
-    `2027-01-15=15; 2027-01-19=30` (one cell of a spreadsheet)."""
-    if isinstance(value, str):
-        items = [part.split("=", 1) for part in value.split(";") if part.strip()]
-        if any(len(item) != 2 for item in items):
-            raise _Invalid("write the steps as DATE=DOSE; DATE=DOSE (e.g. 2027-01-15=15)")
-        return tuple(PlanStep(_date(day), _decimal(dose)) for day, dose in items)
-    if not isinstance(value, list) or not value:
-        raise _Invalid("expected a list of steps with 'from' and 'daily_dose_mg'")
-    steps = []
-    for item in value:
-        if not isinstance(item, dict) or set(item) != {"from", "daily_dose_mg"}:
-            raise _Invalid("each step has exactly 'from' (a date) and 'daily_dose_mg'")
-        steps.append(PlanStep(_date(item["from"]), _decimal(item["daily_dose_mg"])))
-    return tuple(steps)
 
 
 def validate_record(raw: RawRecord, languages: list[str], today: dt.date | None = None,
