@@ -19,7 +19,9 @@ from .output import write_atomic
 from .records.validate import read_patient_file, validate_record
 from .render.pdf import LAYOUTS
 from .sources.loading import SOURCES_DIR, available_languages, display_path, load_sources
-from .translate.check import accept, check_sources
+from .translate.check import accept, check_sources, plan_acceptance
+from .translate.newlang import new_language
+from .translate.po import export_po, import_po
 from .translate.xliff import export_xliff, import_xliff
 
 DEFAULT_OUT = PROJECT_ROOT / "output"
@@ -57,9 +59,9 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--variant", choices=VARIANTS, action="append", dest="variants",
                         help="only this variant (repeatable; default: both)")
     parser.add_argument("--allow-incomplete", action="store_true",
-                        help="build a translation with errors or stale strings anyway, using "
-                             "the French text where it is missing or wrong (each fallback is "
-                             "printed on stderr)")
+                        help="build a translation with errors or strings to review anyway, "
+                             "printing the French text where it is missing, wrong or not "
+                             "reviewed (each fallback is printed on stderr)")
     return parser
 
 
@@ -80,23 +82,27 @@ def run_check(argv: Sequence[str]) -> int:
         prog="make_handouts.py check",
         description="Check the sources: YAML mistakes, missing/extra/empty keys against the "
                     "French, placeholders, markup, numbers, units, phone numbers and URLs that "
-                    "differ, stale translations, and whether each insert and card still fits "
-                    "(by rendering). Errors first, then warnings; exit 1 if any error. "
-                    "With --accept LANG [KEY...], record that a translator reviewed those strings "
-                    "(all of the language's strings when no KEY is given).")
+                    "differ, unit words, numbers paired with their units, lost negations, strings "
+                    "to review (changed since a reviewer accepted them, shown as word diffs), "
+                    "and whether each insert and card still fits (by rendering). Errors first, "
+                    "then warnings; exit 1 if any error. With --accept LANG [KEY...], record "
+                    "that a reviewer accepted those strings as they are now (every string to "
+                    "review when no KEY is given); add --dry-run to see them first.")
     _sources_option(parser)
     parser.add_argument("--lang", action="append", dest="langs", metavar="LANG",
                         help="only this language (repeatable; default: all)")
     parser.add_argument("--accept", metavar="LANG", help="accept LANG's strings against the "
                         "current French")
     parser.add_argument("keys", nargs="*", metavar="KEY", help="with --accept: the key paths")
+    parser.add_argument("--dry-run", action="store_true", help="with --accept: print each "
+                        "string that would be accepted (French and translation, with what "
+                        "changed since last accepted) and write nothing")
     parser.add_argument("--no-fit", action="store_true", help="skip the rendering fit checks")
     args = parser.parse_args(argv)
-    if args.keys and not args.accept:
-        parser.error("KEY arguments need --accept LANG")
+    if (args.keys or args.dry_run) and not args.accept:
+        parser.error("KEY arguments and --dry-run need --accept LANG")
     if args.accept:
-        _print_paths([accept(args.sources, args.accept, args.keys)])
-        return 0
+        return _accept(args.sources, args.accept, args.keys, args.dry_run)
     report = check_sources(args.sources, args.langs, fit=not args.no_fit)
     for problem in report.errors:
         print(problem, file=sys.stderr)
@@ -104,6 +110,24 @@ def run_check(argv: Sequence[str]) -> int:
         print(f"{problem.where}: warning: {problem.message}", file=sys.stderr)
     print(f"check: {len(report.errors)} errors, {len(report.warnings)} warnings", file=sys.stderr)
     return 1 if report.errors else 0
+
+
+def _accept(sources_dir: Path, lang: str, keys: list[str], dry_run: bool) -> int:
+    """`check --accept`: print what is (or would be) accepted; exit 1 if some string
+    asked for cannot be accepted."""
+    if dry_run:
+        acceptance = plan_acceptance(sources_dir, lang, keys)
+        for review in acceptance.reviews:
+            print("\n".join(review.lines()))
+    else:
+        acceptance = accept(sources_dir, lang, keys)
+        _print_paths([acceptance.path])
+    for problem in acceptance.refused:
+        print(problem, file=sys.stderr)
+    verb = "would accept" if dry_run else "accepted"
+    print(f"check: {verb} {len(acceptance.reviews)} '{lang}' strings, "
+          f"{len(acceptance.refused)} not accepted", file=sys.stderr)
+    return 1 if acceptance.refused else 0
 
 
 def run_patient(argv: Sequence[str]) -> int:
@@ -126,37 +150,64 @@ def run_patient(argv: Sequence[str]) -> int:
     return 0
 
 
+EXCHANGE_FORMATS = {"xliff": (".xlf", export_xliff, import_xliff),
+                    "po": (".po", export_po, import_po)}
+
+
 def run_translations(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="make_handouts.py translations",
-        description="Round trip with a translation agency through XLIFF 1.2, which CAT tools "
-                    "(OmegaT, memoQ, Trados) read and write.")
+        description="Work with translators: start a language, and round trip through XLIFF "
+                    "1.2 (OmegaT, memoQ, Trados, Phrase) or gettext PO (Weblate, Poedit).")
     commands = parser.add_subparsers(dest="action", required=True)
     export = commands.add_parser(
-        "export", help="write OUT/translations/baclofen-LANG.xlf: the French source, the "
-                       "current translation, its state (translated, needs review, new), the "
-                       "translator comments, and the previous French of stale strings")
+        "export", help="write OUT/translations/baclofen-LANG.xlf (or .po): the French source, "
+                       "the current translation, its review state (reviewed, to review, "
+                       "untranslated), the translator comments, and the previous French of "
+                       "strings whose French changed")
     export.add_argument("--lang", required=True, metavar="LANG")
+    export.add_argument("--format", choices=EXCHANGE_FORMATS, default="xliff",
+                        help="xliff (default) or po")
     export.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR")
     _sources_option(export)
     merge = commands.add_parser(
-        "import", help="merge a translated XLIFF file back into sources/LANG.yaml, keeping "
-                       "comments and order; refused whole if any placeholder, number, unit or "
-                       "phone number differs from the French")
-    merge.add_argument("file", type=Path, metavar="FILE.xlf")
+        "import", help="merge a translated .xlf or .po file back into sources/LANG.yaml, "
+                       "keeping comments and order; refused whole if any placeholder, bold, "
+                       "number, unit or phone number differs from the French. Imported "
+                       "strings are to review until accepted (check --accept)")
+    merge.add_argument("file", type=Path, metavar="FILE", help=".xlf, .xliff or .po")
+    merge.add_argument("--lang", metavar="LANG", help="the file's language, when it does "
+                       "not say (a PO file without a Language header)")
     _sources_option(merge)
+    new = commands.add_parser(
+        "new", help="start a language: sources/LANG.yaml with every key of the French, every "
+                    "text empty (untranslated), and sources/accepted/LANG.json")
+    new.add_argument("--lang", required=True, metavar="LANG")
+    _sources_option(new)
     args = parser.parse_args(argv)
     if args.action == "export":
-        path = args.out / "translations" / f"baclofen-{args.lang}.xlf"
-        write_atomic(path, export_xliff(args.sources, args.lang))
+        suffix, exporter, _ = EXCHANGE_FORMATS[args.format]
+        path = args.out / "translations" / f"baclofen-{args.lang}{suffix}"
+        write_atomic(path, exporter(args.sources, args.lang))
         _print_paths([path])
         return 0
-    lang_file, changed = import_xliff(args.sources, args.file, str(args.file))
-    if changed:
-        _print_paths([lang_file])
-    print(f"translations: {len(changed)} strings changed; review them, then run "
-          "make_handouts.py check --accept LANG KEY...", file=sys.stderr)
-    return 0
+    if args.action == "new":
+        _print_paths(new_language(args.sources, args.lang))
+        print(f"translations: '{args.lang}' started; next: translate it (translations export "
+              f"--lang {args.lang}), import, review and accept (check --accept {args.lang}), "
+              f"and add its service name to sources/hospital.yaml", file=sys.stderr)
+        return 0
+    importer = import_po if args.file.suffix.lower() == ".po" else import_xliff
+    result = importer(args.sources, args.file, str(args.file), args.lang)
+    if result.changed:
+        _print_paths([result.path])
+    for problem in result.empty:
+        print(problem, file=sys.stderr)
+    lang = result.path.stem
+    print(f"translations: {len(result.changed)} strings changed, {len(result.empty)} without "
+          f"a translation; changed strings are to review: see them with make_handouts.py "
+          f"check --accept {lang} --dry-run, then accept them", file=sys.stderr)
+    return 1 if result.empty else 0
 
 
 def run_batch_command(argv: Sequence[str]) -> int:

@@ -41,7 +41,8 @@ def test_clean_sources_pass(capsys, sources_copy):
      "quotes)")),
     ('  morning: "Morning"', "  morning: 1.0", 12,
      "labels.morning: expected text, found a decimal number '1.0' (put it in double quotes)"),
-    ('  morning: "Morning"', '  morning: ""', 12, "labels.morning: empty"),
+    ('  morning: "Morning"', '  morning: ""', 12,
+     'labels.morning: not translated (empty; French: "Matin")'),
 ])
 def test_values_yaml_reads_as_other_types(capsys, sources_copy, en, old, new, col, message):
     line = edit(en, old, new)
@@ -77,9 +78,11 @@ def test_missing_extra_and_french_typography(capsys, sources_copy, en):
     warning = (f"{en}:{typo}:12: warning: labels.evening: French typography (no-break space "
                "before ; : ! ?, « », …)")
     assert warning in stderr
+    assert (f"{en}:{typo}:12: labels.evening: to review: translation changed: Evening {{+!+}}; "
+            "French unchanged") in stderr
     errors = [line for line in stderr if ": warning: " not in line][:-1]
-    assert len(errors) == 2 and stderr.index(warning) > max(map(stderr.index, errors))
-    assert stderr[-1] == "check: 2 errors, 1 warnings"
+    assert len(errors) == 3 and stderr.index(warning) > max(map(stderr.index, errors))
+    assert stderr[-1] == "check: 3 errors, 1 warnings"
 
 
 def test_changed_dose_unit_placeholder_and_phone_are_errors(capsys, sources_copy, en):
@@ -97,8 +100,8 @@ def test_changed_dose_unit_placeholder_and_phone_are_errors(capsys, sources_copy
                for line in stderr)
     assert (f"{en}:{holder}:11: {insert}.2: placeholders differ from the French: French has "
             "{team_phone}, translation has {phone}") in stderr
-    assert (f"{en}:{unit}:11: {insert}.1: units differ from the French: French has none, "
-            "translation has mg") in stderr
+    assert (f"{en}:{unit}:11: {insert}.1: units differ from the French: French has week, "
+            "translation has mg, week") in stderr
 
 
 def test_warnings_alone_do_not_fail(capsys, sources_copy, en):
@@ -106,9 +109,12 @@ def test_warnings_alone_do_not_fail(capsys, sources_copy, en):
                 '"Effets fréquents, surtout au début du traitement\u00a0:"')
     space = edit(en, '"Keep this leaflet with your tablets."',
                  '"Keep this leaflet  with your tablets."')
+    key = "documents.oral_leaflet.sections"
+    code, _, _ = run_cli(capsys, "check", "--sources", str(sources_copy), "--accept", "en",
+                         f"{key}.side_effects.blocks.common_intro", f"{key}.storage.blocks.keep")
+    assert code == 0
     code, _, stderr = check(capsys, sources_copy)
     assert code == 0
-    key = "documents.oral_leaflet.sections"
     assert stderr == [
         (f"{en}:{same}:25: warning: {key}.side_effects.blocks.common_intro: same as the French "
         "(not translated?)"),
@@ -125,11 +131,12 @@ def test_stale_string_is_shown_with_the_french_change_and_cleared_by_accept(caps
          "Pour arrêter, votre médecin baisse la dose peu à peu, sur 1 à 2 semaines.")
     code, _, stderr = check(capsys, sources_copy)
     assert code == 1
-    [stale] = [line for line in stderr if "stale" in line]
+    [stale] = [line for line in stderr if "to review" in line]
     english = (sources_copy / "en.yaml").read_text(encoding="utf-8")
     line = english[:english.index("\"To stop, your doctor lowers the dose over 1 to 2 weeks.\"")].count("\n") + 1
     assert stale.startswith(f"{sources_copy / 'en.yaml'}:{line}:11: "
-                            "documents.oral_insert.blocks.what_to_do.1: stale: the French changed")
+                            "documents.oral_insert.blocks.what_to_do.1: to review: translation "
+                            "unchanged; French changed: ")
     assert stale.endswith("Pour arrêter, votre ... baisse la dose {+peu à peu,+} sur 1 à 2 "
                           "semaines.")
     key = "documents.oral_insert.blocks.what_to_do.1"
@@ -174,4 +181,7 @@ def test_allow_incomplete_builds_and_prints_every_fallback(capsys, sources_copy,
     code, stdout, stderr = run_cli(capsys, "--sources", str(sources_copy), "--lang", "en",
                                    "--out", str(tmp_path), "--allow-incomplete", "--format", "pdf")
     assert code == 0 and len(stdout) == 5
-    assert stderr == [f"{en}: warning: labels.noon: missing or invalid: the French text is used"]
+    assert stderr == [
+        f"{en}: warning: labels.noon: missing or invalid: the French text is printed instead",
+        f"{en}: warning: the 'en' documents print the French text for 1 strings "
+        "(--allow-incomplete)"]

@@ -12,7 +12,8 @@ import pytest
 from handouts import PROJECT_ROOT
 from handouts.errors import InputError
 from handouts.sources.yamlsource import read_yaml
-from handouts.translate.status import STRUCTURAL_KEYS, accepted_path, flatten, write_accepted
+from handouts.translate.check import accept
+from handouts.translate.status import STRUCTURAL_KEYS, flatten
 from handouts.translate.xliff import export_xliff, import_xliff
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
@@ -33,16 +34,18 @@ def french_texts(sources: Path) -> dict[str, str]:
 
 
 def accept_all(sources: Path) -> None:
-    write_accepted(sources, "en", french_texts(sources))
+    accept(sources, "en", [])
 
 
 @pytest.fixture
 def sources(tmp_path: Path) -> Path:
     target = tmp_path / "sources"
     shutil.copytree(PROJECT_ROOT / "sources", target)
-    if not accepted_path(target, "en").exists():
-        accept_all(target)
     return target
+
+
+def text(element: ET.Element) -> str:
+    return "".join(element.itertext())
 
 
 def units(xliff: bytes) -> dict[str, ET.Element]:
@@ -55,7 +58,9 @@ def edited(xliff: bytes, targets: dict[str, str], extra_unit: str | None = None)
     body = root.find(f"{tag('file')}/{tag('body')}")
     for unit in body.iter(tag("trans-unit")):
         if unit.get("id") in targets:
-            unit.find(tag("target")).text = targets[unit.get("id")]
+            target = unit.find(tag("target"))
+            target.clear()
+            target.text = targets[unit.get("id")]
     if extra_unit:
         unit = copy.deepcopy(body[0])
         unit.set("id", extra_unit)
@@ -70,7 +75,7 @@ def key_with(sources: Path, french: str) -> str:
 def import_bytes(sources: Path, data: bytes) -> list[str]:
     path = sources.parent / "returned.xlf"
     path.write_bytes(data)
-    return import_xliff(sources, path, display="returned.xlf")[1]
+    return import_xliff(sources, path, display="returned.xlf").changed
 
 
 def test_export_lists_every_french_text_in_order_with_states_and_notes(sources):
@@ -82,9 +87,10 @@ def test_export_lists_every_french_text_in_order_with_states_and_notes(sources):
     assert file.get("source-language") == "fr" and file.get("target-language") == "en"
     french, found = french_texts(sources), units(xliff)
     assert list(found) == list(french)
-    assert [unit.find(tag("source")).text for unit in found.values()] == list(french.values())
-    assert {unit.find(tag("target")).get("state") for unit in found.values()} == {"translated"}
-    assert found["labels.your_treatment"].find(tag("target")).text == "Your treatment"
+    assert [text(unit.find(tag("source"))) for unit in found.values()] == list(french.values())
+    assert {unit.find(tag("target")).get("state") for unit in found.values()} == {"signed-off"}
+    assert {unit.get("approved") for unit in found.values()} == {"yes"}
+    assert text(found["labels.your_treatment"].find(tag("target"))) == "Your treatment"
     note = found["labels.your_treatment"].find(tag("note"))
     assert note.get("from") == "developer"
     assert note.text == "Title of the personal table on the first page (tablets; pump)."
@@ -162,7 +168,7 @@ def test_a_changed_french_text_makes_the_unit_stale_and_old_exports_refused(sour
         encoding="utf-8")
 
     unit = units(export_xliff(sources, "en"))["labels.your_treatment"]
-    assert unit.find(tag("source")).text == "Votre traitement personnel"
+    assert text(unit.find(tag("source"))) == "Votre traitement personnel"
     assert unit.find(tag("target")).get("state") == "needs-review-translation"
     notes = {note.get("from"): note.text for note in unit.iter(tag("note"))}
     assert notes["previous-source"] == "Votre traitement"

@@ -2,8 +2,8 @@
 document metadata, validated together so one run reports every problem.
 
 French is the reference. A translation is compared with it key by key: one with errors
-or stale strings is refused, unless the caller allows an incomplete translation, in
-which case every string that falls back to French is reported as a notice.
+or strings to review is refused, unless the caller allows an incomplete translation, in
+which case every such string is printed in French and reported as a notice.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pathlib import Path
 
 from .. import PROJECT_ROOT
 from ..errors import InputError, Problem
-from ..translate.status import Report, compare_trees, merge_with_french, read_accepted
+from ..translate.review import accepted_path, read_accepted
+from ..translate.status import Report, compare_trees, merge_with_french
 from .content import LanguageContent, build_language
 from .profile import DocumentMeta, HospitalProfile, load_document_meta, load_profile
 from .yamlsource import YamlMap, read_yaml
@@ -68,27 +69,30 @@ def read_tree(sources_dir: Path, lang: str) -> YamlMap:
 def compare_language(sources_dir: Path, lang: str, french: YamlMap) -> tuple[YamlMap, Report]:
     """A translation's tree and its comparison with the French."""
     tree = read_tree(sources_dir, lang)
-    return tree, compare_trees(french, tree, read_accepted(sources_dir, lang))
+    accepted = read_accepted(sources_dir, lang, display_path(accepted_path(sources_dir, lang)))
+    return tree, compare_trees(french, tree, lang, accepted)
 
 
 def _translated(sources_dir: Path, lang: str, french: YamlMap, allow_incomplete: bool
                 ) -> tuple[LanguageContent, list[Problem]]:
-    """A translation's content; refused with every reason when it has errors or stale
-    strings, unless `allow_incomplete`, which falls back to French and says where."""
+    """A translation's content; refused with every reason when it has errors or strings
+    to review, unless `allow_incomplete`, which prints the French for them and says so."""
     tree, report = compare_language(sources_dir, lang, french)
     shown = display_path(language_path(sources_dir, lang))
-    if (report.errors or report.stale) and not allow_incomplete:
+    if (report.errors or report.to_review) and not allow_incomplete:
         raise InputError([
-            *report.errors, *report.stale,
+            *report.errors, *report.to_review,
             Problem(shown, f"the '{lang}' translation has {len(report.errors)} errors and "
-                    f"{len(report.stale)} strings to review; it is not built",
-                    f"fix them (make_handouts.py check --lang {lang}) or build with "
+                    f"{len(report.to_review)} strings to review; it is not built",
+                    f"fix or review them (make_handouts.py check --lang {lang}) or build with "
                     "--allow-incomplete")])
-    merged, fallbacks = merge_with_french(french, tree, report.bad_keys)
-    notices = [Problem(shown, f"{key}: missing or invalid: the French text is used")
-               for key in fallbacks]
-    notices += [Problem(p.where, p.message.replace(": stale:", ": stale, used anyway:"))
-                for p in report.stale]
+    merged, fallbacks = merge_with_french(french, tree, report.bad_keys | report.review_keys)
+    reasons = {key: "to review" for key in report.review_keys}
+    notices = [Problem(shown, f"{key}: {reasons.get(key, 'missing or invalid')}: the French "
+                       "text is printed instead") for key in fallbacks]
+    if fallbacks:
+        notices.append(Problem(shown, f"the '{lang}' documents print the French text for "
+                               f"{len(fallbacks)} strings (--allow-incomplete)"))
     return build_language(lang, merged, shown), notices
 
 
