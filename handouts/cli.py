@@ -121,7 +121,7 @@ def _accept(sources_dir: Path, lang: str, keys: list[str], dry_run: bool) -> int
             print("\n".join(review.lines()))
     else:
         acceptance = accept(sources_dir, lang, keys)
-        _print_paths([acceptance.path])
+        _print_paths([acceptance.written] if acceptance.written else [])
     for problem in acceptance.refused:
         print(problem, file=sys.stderr)
     verb = "would accept" if dry_run else "accepted"

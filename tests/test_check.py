@@ -183,5 +183,5 @@ def test_allow_incomplete_builds_and_prints_every_fallback(capsys, sources_copy,
     assert code == 0 and len(stdout) == 5
     assert stderr == [
         f"{en}: warning: labels.noon: missing or invalid: the French text is printed instead",
-        f"{en}: warning: the 'en' documents print the French text for 1 strings "
-        "(--allow-incomplete)"]
+        (f"{en}: warning: the 'en' documents print the French text for 1 strings "
+         "(--allow-incomplete)")]

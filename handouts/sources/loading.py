@@ -73,10 +73,11 @@ def compare_language(sources_dir: Path, lang: str, french: YamlMap) -> tuple[Yam
     return tree, compare_trees(french, tree, lang, accepted)
 
 
-def _translated(sources_dir: Path, lang: str, french: YamlMap, allow_incomplete: bool
-                ) -> tuple[LanguageContent, list[Problem]]:
+def _translated(sources_dir: Path, lang: str, french: YamlMap, allow_incomplete: bool,
+                as_written: bool = False) -> tuple[LanguageContent, list[Problem]]:
     """A translation's content; refused with every reason when it has errors or strings
-    to review, unless `allow_incomplete`, which prints the French for them and says so."""
+    to review, unless `allow_incomplete`, which prints the French for them and says so
+    (`as_written` keeps the strings to review, for `check` to measure their fit)."""
     tree, report = compare_language(sources_dir, lang, french)
     shown = display_path(language_path(sources_dir, lang))
     if (report.errors or report.to_review) and not allow_incomplete:
@@ -86,7 +87,8 @@ def _translated(sources_dir: Path, lang: str, french: YamlMap, allow_incomplete:
                     f"{len(report.to_review)} strings to review; it is not built",
                     f"fix or review them (make_handouts.py check --lang {lang}) or build with "
                     "--allow-incomplete")])
-    merged, fallbacks = merge_with_french(french, tree, report.bad_keys | report.review_keys)
+    merged, fallbacks = merge_with_french(
+        french, tree, report.bad_keys | (set() if as_written else report.review_keys))
     reasons = {key: "to review" for key in report.review_keys}
     notices = [Problem(shown, f"{key}: {reasons.get(key, 'missing or invalid')}: the French "
                        "text is printed instead") for key in fallbacks]
@@ -97,8 +99,9 @@ def _translated(sources_dir: Path, lang: str, french: YamlMap, allow_incomplete:
 
 
 def load_sources(sources_dir: Path = SOURCES_DIR, langs: list[str] | None = None,
-                 allow_incomplete: bool = False) -> Sources:
-    """Load and validate the sources for `langs` (default: all), collecting every problem."""
+                 allow_incomplete: bool = False, as_written: bool = False) -> Sources:
+    """Load and validate the sources for `langs` (default: all), collecting every problem.
+    `as_written` (with `allow_incomplete`) keeps strings to review instead of the French."""
     known = available_languages(sources_dir)
     wanted = langs or known
     problems: list[Problem] = [
@@ -120,7 +123,8 @@ def load_sources(sources_dir: Path = SOURCES_DIR, langs: list[str] | None = None
     for lang in wanted:
         if lang in known and lang != REFERENCE_LANG and french is not None:
             try:
-                languages[lang], found = _translated(sources_dir, lang, french, allow_incomplete)
+                languages[lang], found = _translated(sources_dir, lang, french, allow_incomplete,
+                                                     as_written)
                 notices += found
             except InputError as error:
                 problems += error.problems

@@ -18,7 +18,7 @@ from ..sources.loading import (
     load_sources,
     read_tree,
 )
-from .review import Accepted, accepted_path, read_accepted, word_diff, write_accepted
+from .review import Accepted, read_accepted, word_diff, write_accepted
 from .rules import supported
 from .status import STRUCTURAL_KEYS, flatten
 
@@ -69,7 +69,7 @@ def check_sources(sources_dir: Path, langs: list[str] | None = None, fit: bool =
                 "(mg, µg, mL, %) are checked; add them to handouts/translate/rules.py")))
     try:
         sources = load_sources(sources_dir, [lang for lang in wanted if lang in known],
-                               allow_incomplete=True)
+                               allow_incomplete=True, as_written=True)
     except InputError as error:
         report.errors += [p for p in error.problems if p not in report.errors]
         return report
@@ -110,7 +110,8 @@ class Acceptance:
 
     reviews: list[Review]
     refused: list[Problem]
-    path: Path
+    text_keys: list[str]
+    written: Path | None = None
 
 
 def plan_acceptance(sources_dir: Path, lang: str, keys: list[str]) -> Acceptance:
@@ -144,20 +145,17 @@ def plan_acceptance(sources_dir: Path, lang: str, keys: list[str]) -> Acceptance
         elif key in comparison.review_keys:
             reviews.append(Review(key, str(entry.mark), french[key], entry.value,
                                   accepted.get(key), tuple(warnings.get(key, ()))))
-    return Acceptance(reviews, refused, accepted_path(sources_dir, lang))
+    return Acceptance(reviews, refused, list(french))
 
 
 def accept(sources_dir: Path, lang: str, keys: list[str]) -> Acceptance:
     """Record that a reviewer accepted `lang`'s strings (`keys`, or all to review) as
     they are now, French and translation; strings with errors are never accepted."""
     acceptance = plan_acceptance(sources_dir, lang, keys)
-    french = read_tree(sources_dir, REFERENCE_LANG)
-    texts = {key for key, entry in flatten(french, french.mark).items()
-             if isinstance(entry.value, str)}
     recorded = {key: (entry.french, entry.translation)
                 for key, entry in read_accepted(sources_dir, lang).items()
-                if key in texts and entry.intact and entry.translation is not None}
+                if key in acceptance.text_keys and entry.intact and entry.translation is not None}
     recorded.update((review.key, (review.french, review.translation))
                     for review in acceptance.reviews)
-    write_accepted(sources_dir, lang, recorded)
+    acceptance.written = write_accepted(sources_dir, lang, recorded)
     return acceptance

@@ -55,4 +55,4 @@ def new_language(sources_dir: Path, lang: str) -> list[Path]:
     expected = {key: "" if key in texts else entry.value for key, entry in leaves.items()}
     verify_text(path, _header(lang) + body, expected, shown)
     write_atomic(path, (_header(lang) + body).encode("utf-8"))
-    return [path, write_accepted(sources_dir, lang, {})]
+    return [path, write_accepted(sources_dir, lang, {}) or accepted_path(sources_dir, lang)]

@@ -31,6 +31,8 @@ from .exchange import (
 def export_po(sources_dir: Path, lang: str) -> bytes:
     """A PO file with every French text and its `lang` translation."""
     catalogue = polib.POFile(wrapwidth=78)
+    catalogue.header = (f"Baclofen documents, French to '{lang}' (make_handouts.py translations "
+                        "export).\nmsgctxt is the key path; fuzzy strings are to review.")
     catalogue.metadata = {
         "Project-Id-Version": "make_handouts baclofen documents",
         "Language": lang,

@@ -89,14 +89,19 @@ def read_accepted(sources_dir: Path, lang: str, display: str | None = None
     return entries
 
 
-def write_accepted(sources_dir: Path, lang: str, accepted: dict[str, tuple[str, str]]) -> Path:
-    """Record, for each key, the (French, translation) pair a reviewer accepted."""
+def write_accepted(sources_dir: Path, lang: str, accepted: dict[str, tuple[str, str]]
+                   ) -> Path | None:
+    """Record, for each key, the (French, translation) pair a reviewer accepted; return
+    the file, or None when it already said exactly that (nothing written)."""
     strings = {key: {"french": french, "translation": translation,
                      "fingerprint": fingerprint(french, translation)}
                for key, (french, translation) in sorted(accepted.items())}
     data = {"format": ACCEPTED_FORMAT, "note": _NOTE, "strings": strings}
     path = accepted_path(sources_dir, lang)
-    write_atomic(path, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+    content = (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    if path.exists() and path.read_bytes() == content:
+        return None
+    write_atomic(path, content)
     return path
 
 
