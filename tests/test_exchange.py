@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from handouts import PROJECT_ROOT
 from handouts.errors import InputError
+from handouts.project import EMBEDDED
 from handouts.sources.yamlsource import read_yaml
 from handouts.translate.check import accept
 from handouts.translate.po import export_po, import_po
@@ -44,7 +44,7 @@ def accept_all(sources: Path) -> None:
 @pytest.fixture
 def sources(tmp_path: Path) -> Path:
     target = tmp_path / "sources"
-    shutil.copytree(PROJECT_ROOT / "sources", target)
+    shutil.copytree(EMBEDDED.sources_dir, target)
     return target
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from handouts.project import EMBEDDED
 from handouts.sources.yamlsource import read_yaml
 from handouts.translate.review import accepted_path, fingerprint
 from handouts.translate.status import flatten
@@ -70,8 +71,7 @@ def build(capsys, sources: Path, out: Path, key: str, *extra: str):
 
 
 def test_the_shipped_english_is_accepted_and_every_entry_matches_its_fingerprint():
-    from handouts import PROJECT_ROOT
-    sources = PROJECT_ROOT / "sources"
+    sources = EMBEDDED.sources_dir
     data = json.loads(accepted_path(sources, "en").read_text(encoding="utf-8"))
     assert data["format"] == 2
     current = english(sources)

@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import PROJECT_ROOT
 from ..errors import InputError, Problem
+from ..project import EMBEDDED
 from ..translate.review import accepted_path, read_accepted
 from ..translate.status import Report, compare_trees, merge_with_french
 from .content import LanguageContent, build_language
 from .profile import DocumentMeta, HospitalProfile, load_document_meta, load_profile
 from .yamlsource import YamlMap, read_yaml
 
-SOURCES_DIR = PROJECT_ROOT / "sources"
+SOURCES_DIR = EMBEDDED.sources_dir
 REFERENCE_LANG = "fr"
 UNTRANSLATED = ("hospital", "documents")
 
