@@ -205,7 +205,7 @@ EXCHANGE_FORMATS = {"xliff": (".xlf", export_xliff, import_xliff),
 
 
 def run_translations(argv: Sequence[str]) -> int:
-    """Start a language; export or import XLIFF or PO files for translators."""
+    """Start a language; export or import XLIFF or PO files."""
     parser = argparse.ArgumentParser(
         prog=f"{program_name()} translations",
         description="Work with translators: start a language, and round trip through XLIFF "

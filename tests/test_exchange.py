@@ -455,6 +455,19 @@ def test_an_import_that_would_make_an_unreadable_source_file_is_refused(sources)
     assert (sources / "en.yaml").read_bytes() == before
 
 
+def test_inline_codes_nested_without_end_are_refused_not_a_crash(sources):
+    path = sources.parent / "returned.xlf"
+    xliff = export_xliff(sources, "en").decode("utf-8")
+    deep = "<mrk>" * 5000 + "Morning" + "</mrk>" * 5000
+    path.write_text(xliff.replace("<target state=\"signed-off\">Morning</target>",
+                                  f"<target>{deep}</target>"), encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        import_xliff(sources, path, "returned.xlf")
+    assert str(refused.value.problems[0]) == (
+        "returned.xlf: unit labels.morning: inline code <mrk> nested more than 10 deep in the "
+        "target cannot be mapped back to the French markup (keep the tags of the source)")
+
+
 def test_a_unit_deeper_than_the_french_is_unknown(sources):
     path = sources.parent / "returned.xlf"
     path.write_bytes(edited(export_xliff(sources, "en"), {}, extra_unit="labels.page.deeper"))

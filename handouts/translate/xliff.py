@@ -37,6 +37,7 @@ _NAMESPACES = (NS, "urn:oasis:names:tc:xliff:document:1.1")
 _DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 _DECLARED_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)""")
 _CODES = re.compile(r"(\{[a-z_]+\}|\*\*)")
+MAX_INLINE_DEPTH = 10
 _TARGET_STATES = {REVIEWED: "signed-off", UNTRANSLATED: "needs-translation"}
 
 
@@ -127,14 +128,18 @@ def _parse(raw: bytes, name: str) -> ET.Element:
     return files[0]
 
 
-def _inline_text(element: ET.Element, unknown: list[str]) -> str:
+def _inline_text(element: ET.Element, unknown: list[str], depth: int = 0) -> str:
     """An element's text with its inline codes turned back into our markup: <ph>, <bpt>,
     <ept>, <it> hold it as is, <g ctype="bold"> is bold, <mrk> is plain text; codes with
-    no content (<x/>, <bx/>, <ex/>) cannot be mapped back and are listed in `unknown`."""
+    no content (<x/>, <bx/>, <ex/>), and codes nested deeper than any tool writes them,
+    cannot be mapped back and are listed in `unknown`."""
     parts = [element.text or ""]
     for child in element:
         name = _local(child.tag)
-        inner = _inline_text(child, unknown)
+        if depth >= MAX_INLINE_DEPTH:
+            unknown.append(f"<{name}> nested more than {MAX_INLINE_DEPTH} deep")
+            return ""
+        inner = _inline_text(child, unknown, depth + 1)
         if name == "g" and child.get("ctype") == "bold":
             parts.append(f"**{inner}**")
         elif name in ("x", "bx", "ex"):
