@@ -59,16 +59,18 @@ UNIT_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "year": ("anno", "anni")},
 }
 # Phrases where a unit word does not name a unit ("mise à jour" is "update", "mettre fin
-# à ses jours" is "end one's life").
+# à ses jours" is "end one's life", "l'heure de la prise" is "the time of the dose").
 NOT_UNITS: dict[str, tuple[str, ...]] = {
     "fr": ("mise à jour", "mises à jour", "à jour", "fin à mes jours", "fin à tes jours",
-           "fin à ses jours", "fin à nos jours", "fin à vos jours", "fin à leurs jours")}
+           "fin à ses jours", "fin à nos jours", "fin à vos jours", "fin à leurs jours",
+           "l'heure", "l’heure")}
 # Negation words per language. French "ne ... que" (only) is a restriction, not a
 # negation, so `ne`/`n'` alone do not count: the word that completes them does. "ne ...
 # plus" (no longer) is not counted either: "stops", "runs out" say it without a negation.
 NEGATIONS: dict[str, str] = {
     "fr": r"jamais|pas|sans|aucune?s?|rien|ni|non|nulle?",
-    "en": r"not|never|no|none|nothing|without|nor|neither|cannot|\w+n't",
+    "en": r"not|never|no|none|nothing|nobody|no one|nowhere|without|nor|neither|cannot|"
+          r"\w+n't",
     "pt": r"não|nunca|sem|nenhuma?|nada|jamais|nem",
     "es": r"no|nunca|sin|ninguna?|nada|jamás|ni",
     "de": r"nicht|nie|niemals|kein(?:e|en|er|es|em)?|ohne|nichts|weder",
@@ -200,7 +202,14 @@ def compare_text(french: str, translated: str, lang: str) -> tuple[list[str], li
         warnings.append(f"ends with '{translated_end}' but the French ends with '{french_end}'")
     if FRENCH_TYPOGRAPHY.search(translated):
         warnings.append("French typography (no-break space before ; : ! ?, « », …)")
-    if has_negation(french, "fr") and has_negation(translated, lang) is False:
-        warnings.append("the French says no/not/never/without, the translation has no "
-                        "negation (check the meaning)")
     return errors, warnings
+
+
+def review_warnings(french: str, translated: str, lang: str) -> list[str]:
+    """Warnings for a reviewer about the meaning, shown while a string is to review (once
+    a reviewer accepted that exact text, they saw it): a French negation with none in the
+    translation ("ne prenez pas" may rightly become "skip")."""
+    if has_negation(french, "fr") and has_negation(translated, lang) is False:
+        return [("the French says no/not/never/without, the translation has no negation "
+                "(check the meaning)")]
+    return []

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import Problem
 from ..sources.yamlsource import Mark, YamlList, YamlMap
 from .review import Accepted, to_review
-from .rules import compare_text
+from .rules import compare_text, review_warnings
 
 # Values that are structure, not text: they must stay exactly as in the French.
 STRUCTURAL_KEYS = ("box",)
@@ -116,6 +116,8 @@ def compare_trees(french_root: YamlMap, translated_root: YamlMap, lang: str,
         if reason:
             add(report.to_review, entry.mark, key, reason)
             report.review_keys.add(key)
+            for message in review_warnings(source.value, entry.value, lang):
+                add(report.warnings, entry.mark, key, message)
     for key, entry in translated.items():
         if key not in french:
             add(report.errors, entry.mark, key, "extra key, not in the French (remove it)")
