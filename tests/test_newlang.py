@@ -9,13 +9,13 @@ from pathlib import Path
 from translate.storage.po import pofile
 
 from handouts.sources.yamlsource import read_yaml
-from handouts.translate.rules import UNIT_WORDS
-from handouts.translate.status import flatten
+from handouts.translate.rules import NOT_UNITS, UNIT_WORDS
+from handouts.translate.status import STRUCTURAL_KEYS, flatten
 from tests.conftest import pdf_text, run_cli
 
-# French phrases whose unit words are not units, then each French unit word, with the
-# Portuguese the generated translation uses instead (so the unit checks pass).
-PHRASES = {"mise à jour": "atualização", "fin à vos jours": "fim à vida"}
+# Each French unit word with the Portuguese the generated translation uses instead (so
+# the unit checks pass); French phrases whose unit words are not units become a neutral
+# word.
 UNIT_IN_PT = {word: UNIT_WORDS["pt"][unit][0] for unit, words in UNIT_WORDS["fr"].items()
               for word in words}
 
@@ -24,8 +24,8 @@ def generated_portuguese(french: str) -> str:
     """A stand-in translation made in the test: a marker, then the French with its unit
     words in Portuguese (placeholders, bold and numbers kept)."""
     text = french
-    for phrase, replacement in PHRASES.items():
-        text = text.replace(phrase, replacement)
+    for phrase in sorted(NOT_UNITS["fr"], key=len, reverse=True):
+        text = text.replace(phrase, "expressão")
     words = "|".join(sorted(map(re.escape, UNIT_IN_PT), key=len, reverse=True))
     text = re.sub(rf"(?<!\w)({words})(?!\w)", lambda m: UNIT_IN_PT[m.group().lower()], text,
                   flags=re.IGNORECASE)
@@ -48,7 +48,8 @@ def test_new_language_is_exported_filled_imported_accepted_and_built(capsys, sou
     french, portuguese = values(sources / "fr.yaml"), values(sources / "pt.yaml")
     assert list(portuguese) == list(french)
     assert {key: value for key, value in portuguese.items() if value != ""} == \
-        {key: value for key, value in french.items() if key.endswith(".box")}
+        {key: value for key, value in french.items()
+         if key.rpartition(".")[2] in STRUCTURAL_KEYS or not isinstance(value, str)}
     text = (sources / "pt.yaml").read_text(encoding="utf-8")
     assert text.startswith("# Baclofen: text of the documents in Portuguese ('pt')")
     assert "  # Footer: \"page 2 / 6\"" in text  # the French comments stay for translators
