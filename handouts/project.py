@@ -71,10 +71,10 @@ def embedded() -> Project:
     in the repository messages name `sources/fr.yaml`, not the link under handouts/.
     WeasyPrint and Jinja2 read files by path: the package must be installed as files
     (pip always does), not imported from a zip archive."""
-    default = Path(str(files("handouts") / "default")).resolve()
-    return Project(sources_dir=default / "sources", layouts_dir=default / "layouts")
+    return Project((DEFAULT_DIR / "sources").resolve(), (DEFAULT_DIR / "layouts").resolve())
 
 
+DEFAULT_DIR = Path(str(files("handouts") / "default"))
 EMBEDDED = embedded()
 
 
@@ -106,7 +106,19 @@ def _folder(config: YamlMap, key: str, root: Path, shown: str) -> Path | None:
     if not folder.is_dir():
         raise InputError(Problem(where, f"{key}: no folder '{value}' in {display_path(root)}",
                                  "create it or name an existing folder"))
+    if key == "layouts":
+        missing = [name for name in _files_under(EMBEDDED.layouts_dir)
+                   if not (folder / name).is_file()]
+        if missing:
+            raise InputError([Problem(display_path(folder / name), "file not found",
+                                      "a project's layouts need every file the built-in ones "
+                                      "have: copy it from a new 'make_handouts init --layouts'")
+                              for name in missing])
     return folder
+
+
+def _files_under(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
 
 
 def load_project(root: Path) -> Project:
@@ -154,7 +166,7 @@ def _config_text(made_from: dict[str, str], layouts: bool) -> str:
         f"# The built-in files the copies were made from (make_handouts {tool_version}): when a",
         "# new version changes one, commands say so. Do not edit, except as they explain.",
         "made_from:",
-        *[f"  {name}: {digest}" for name, digest in sorted(made_from.items())],
+        *[f'  {name}: "{digest}"' for name, digest in sorted(made_from.items())],
     ]
     return "\n".join(lines) + "\n"
 
@@ -162,7 +174,7 @@ def _config_text(made_from: dict[str, str], layouts: bool) -> str:
 def init_project(target: Path, langs: list[str] | None, layouts: bool,
                  available: list[str]) -> list[Path]:
     """Write a new project folder: the built-in sources (French and `langs`, default
-    all), optionally the layouts, and the config. All of it appears at once (written
+    all), optionally the layouts, the sample patient records, and the config. All of it appears at once (written
     beside the target, then renamed), or nothing does. Returns the files written."""
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise InputError(Problem(display_path(target), "already exists and is not an empty folder",
@@ -187,6 +199,7 @@ def init_project(target: Path, langs: list[str] | None, layouts: bool,
                 shutil.copyfile(accepted, sources / "accepted" / accepted.name)
         if layouts:
             shutil.copytree(EMBEDDED.layouts_dir, staging / "layouts")
+        shutil.copytree(DEFAULT_DIR / "examples", staging / "examples")
         made_from = {name: _sha256(EMBEDDED.sources_dir / name) for name in names}
         (staging / CONFIG_NAME).write_text(_config_text(made_from, layouts), encoding="utf-8")
         if target.exists():
