@@ -71,6 +71,8 @@ def test_the_batch_example_builds(capsys, tmp_path):
     code, out, err = run_cli(capsys, "batch", str(EXAMPLES / "ward-batch.csv"), "--jobs", "1",
                              "--format", "pdf", "--sort-by", "ward")
     assert code == 0, err
+    assert out[-2:] == ["output/ward-batch/baclofen-print-ward-batch.pdf",
+                        "output/ward-batch/manifest.json"]
     assert err[-1] == "batch: 4 records ok (0 already up to date), 0 with errors"
     manifest = json.loads((tmp_path / "output/ward-batch/manifest.json").read_text())
     assert [r["id"] for r in manifest["records"]] == ["EX-B1", "EX-B3", "EX-B2", "EX-B4"]
@@ -83,5 +85,5 @@ def test_a_malformed_source_date_epoch_is_refused(capsys, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "2027-01-04")
     code, out, err = run_cli(capsys, "patient", str(EXAMPLES / "oral-patient.yaml"))
     assert (code, out) == (2, [])
-    assert err == ["SOURCE_DATE_EPOCH: '2027-01-04' is not a number of seconds (e.g. "
-                   "SOURCE_DATE_EPOCH=$(date -d 2027-01-04 +%s), or unset it)"]
+    assert err == [("SOURCE_DATE_EPOCH: '2027-01-04' is not a number of seconds (e.g. "
+                   "SOURCE_DATE_EPOCH=$(date -d 2027-01-04 +%s), or unset it)")]
