@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -161,12 +162,14 @@ def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: l
 
 
 class Progress:
-    """A progress bar on a terminal; plain lines (every tenth) otherwise."""
+    """A progress bar on a terminal; plain lines (every tenth) otherwise: when the
+    output is a file or a pipe (a log, a CI job) or the terminal is `TERM=dumb`. No
+    colour or other escape sequence is ever written, so NO_COLOR is always honoured."""
 
     def __init__(self, total: int, stream: TextIO):
         self.total, self.stream, self.done = total, stream, 0
         self.start = time.monotonic()
-        self.live = stream.isatty()
+        self.live = stream.isatty() and os.environ.get("TERM") != "dumb"
 
     def advance(self) -> None:
         self.done += 1
