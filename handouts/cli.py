@@ -21,7 +21,14 @@ from .bulk.batch import run_batch
 from .compose import VARIANTS
 from .errors import HandoutsError, InputError, Problem
 from .output import write_atomic
-from .project import CONFIG_NAME, EMBEDDED, find_project, init_project, load_project
+from .project import (
+    CONFIG_NAME,
+    EMBEDDED,
+    find_project,
+    init_project,
+    load_project,
+    writable_sources,
+)
 from .records.validate import read_patient_file, validate_record
 from .render.pdf import LAYOUTS
 from .sources.loading import available_languages, display_path, load_sources
@@ -165,7 +172,7 @@ def run_check(argv: Sequence[str]) -> int:
     if args.keys and not args.accept:
         parser.error("KEY arguments need --accept LANG")
     if args.accept:
-        _print_paths([accept(args.sources, args.accept, args.keys)])
+        _print_paths([accept(writable_sources(args.sources), args.accept, args.keys)])
         return 0
     report = check_sources(args.sources, args.langs, fit=not args.no_fit,
                            layouts_dir=args.layouts_dir)
@@ -231,7 +238,7 @@ def run_translations(argv: Sequence[str]) -> int:
         write_atomic(path, export_xliff(args.sources, args.lang))
         _print_paths([path])
         return 0
-    lang_file, changed = import_xliff(args.sources, args.file, str(args.file))
+    lang_file, changed = import_xliff(writable_sources(args.sources), args.file, str(args.file))
     if changed:
         _print_paths([lang_file])
     print(f"translations: {len(changed)} strings changed; review them, then run "

@@ -78,6 +78,18 @@ DEFAULT_DIR = Path(str(files("handouts") / "default"))
 EMBEDDED = embedded()
 
 
+def writable_sources(sources_dir: Path) -> Path:
+    """`sources_dir`, for a command that changes it; refused when it is the built-in
+    sources of an installed package (only a checkout links them to its own sources/)."""
+    installed = not (DEFAULT_DIR / "sources").is_symlink()
+    if installed and sources_dir.resolve() == EMBEDDED.sources_dir:
+        raise InputError(Problem(display_path(sources_dir), "the built-in sources belong to the "
+                                 "installed package and are never changed",
+                                 "start a project with 'make_handouts init DIR' and run this "
+                                 "inside it"))
+    return sources_dir
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -113,3 +113,14 @@ def test_version_and_python_m_help(venv, env, tmp_path):
     for command in ("batch", "check", "init", "patient", "translations"):
         assert f"\n  {command} " in helped.stdout
     assert not list(tmp_path.iterdir())
+
+
+def test_the_installed_built_in_sources_are_never_changed(venv, env, tmp_path):
+    result = subprocess.run([venv / "bin" / "make_handouts", "check", "--accept", "en"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    sources = run(venv / "bin" / "python", "-c", "from handouts.project import EMBEDDED; "
+                  "print(EMBEDDED.sources_dir)", cwd=tmp_path, env=env).stdout.strip()
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        (f"{sources}: the built-in sources belong to the installed package and are never "
+        "changed (start a project with 'make_handouts init DIR' and run this inside it)")]

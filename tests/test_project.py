@@ -173,3 +173,12 @@ def test_init_refuses_a_folder_in_use_or_an_unknown_language(capsys, tmp_path, m
     assert run_cli(capsys, "init", "new", "--lang", "de") == (
         2, [], ["--lang: no built-in text for language 'de' (available: fr, en)"])
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["notes.txt", "used"]
+
+
+def test_review_acceptance_is_written_into_the_project(capsys, tmp_path, monkeypatch):
+    project, _, _ = make_project(capsys, tmp_path, monkeypatch)
+    built_in = (EMBEDDED.sources_dir / "accepted" / "en.json").read_bytes()
+    monkeypatch.chdir(project)
+    code, out, err = run_cli(capsys, "check", "--accept", "en")
+    assert (code, out) == (0, ["sources/accepted/en.json"]), err
+    assert (EMBEDDED.sources_dir / "accepted" / "en.json").read_bytes() == built_in
