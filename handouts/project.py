@@ -46,22 +46,30 @@ class Project:
 
     def warnings(self) -> list[Problem]:
         """What a hospital should know before printing: its profile is still the
-        fictional example, or a built-in file changed since its copy was made."""
+        fictional example, or a built-in text or layout file changed since its copy was
+        made (a new version of the tool may have corrected it)."""
         if self.root is None:
             return []
+        folders = {"sources": self.sources_dir, "layouts": self.layouts_dir}
         problems = []
-        for name, copied_from in sorted(self.made_from.items()):
-            built_in, copy = EMBEDDED.sources_dir / name, self.sources_dir / name
+        for copied, copied_from in sorted(self.made_from.items()):
+            kind, _, name = copied.partition("/")
+            built_in = DEFAULT_DIR / kind / name
+            if kind not in folders or folders[kind] == EMBEDDED.layouts_dir:
+                continue
+            copy = folders[kind] / name
             if not built_in.is_file() or not copy.is_file():
                 continue
-            if name == "hospital.yaml" and _sha256(copy) == _sha256(built_in):
-                problems.append(Problem(display_path(copy), "this is still the fictional example "
-                                        "hospital", "put your hospital's name and phone numbers"))
-            elif name != "hospital.yaml" and _sha256(built_in) != copied_from:
-                problems.append(Problem(display_path(copy), f"the built-in {name} has changed since "
-                                        "this copy was made", "compare it with a fresh copy "
-                                        "('make_handouts init NEW_DIR') and carry the changes "
-                                        f"over, then set its sha256 in {CONFIG_NAME} to "
+            if copied == "sources/hospital.yaml":
+                if _sha256(copy) == _sha256(built_in):
+                    problems.append(Problem(display_path(copy), "this is still the fictional "
+                                            "example hospital",
+                                            "put your hospital's name and phone numbers"))
+            elif _sha256(built_in) != copied_from:
+                problems.append(Problem(display_path(copy), "the built-in version of this file "
+                                        "has changed since it was copied", "compare it with a "
+                                        "fresh copy ('make_handouts init NEW_DIR') and carry the "
+                                        f"changes over, then set '{copied}' in {CONFIG_NAME} to "
                                         f"{_sha256(built_in)}"))
         return problems
 
@@ -175,7 +183,7 @@ def _config_text(made_from: dict[str, str], layouts: bool) -> str:
         "# Templates and style sheets: 'built-in', or a folder ('make_handouts init --layouts').",
         f"layouts: {'layouts' if layouts else BUILT_IN}",
         "",
-        f"# The built-in files the copies were made from (make_handouts {tool_version}): when a",
+        f"# The sha256 of the built-in files copied here (make_handouts {tool_version}): when a",
         "# new version changes one, commands say so. Do not edit, except as they explain.",
         "made_from:",
         *[f'  {name}: "{digest}"' for name, digest in sorted(made_from.items())],
@@ -186,8 +194,9 @@ def _config_text(made_from: dict[str, str], layouts: bool) -> str:
 def init_project(target: Path, langs: list[str] | None, layouts: bool,
                  available: list[str]) -> list[Path]:
     """Write a new project folder: the built-in sources (French and `langs`, default
-    all), optionally the layouts, the sample patient records, and the config. All of it appears at once (written
-    beside the target, then renamed), or nothing does. Returns the files written."""
+    all), optionally the layouts, the sample patient records, and the config. All of
+    it appears at once (written beside the target, then renamed), or nothing does.
+    Returns the files written."""
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise InputError(Problem(display_path(target), "already exists and is not an empty folder",
                                  "choose a new folder name"))
@@ -212,7 +221,10 @@ def init_project(target: Path, langs: list[str] | None, layouts: bool,
         if layouts:
             shutil.copytree(EMBEDDED.layouts_dir, staging / "layouts")
         shutil.copytree(DEFAULT_DIR / "examples", staging / "examples")
-        made_from = {name: _sha256(EMBEDDED.sources_dir / name) for name in names}
+        made_from = {f"sources/{name}": _sha256(EMBEDDED.sources_dir / name) for name in names}
+        if layouts:
+            made_from.update({f"layouts/{name}": _sha256(EMBEDDED.layouts_dir / name)
+                              for name in _files_under(EMBEDDED.layouts_dir)})
         (staging / CONFIG_NAME).write_text(_config_text(made_from, layouts), encoding="utf-8")
         if target.exists():
             target.rmdir()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import docx
@@ -44,7 +45,7 @@ def test_init_writes_the_sources_examples_and_config(capsys, tmp_path, monkeypat
             (EMBEDDED.sources_dir / name).read_bytes()
     config = (project / CONFIG_NAME).read_text()
     assert "\nsources: sources\n" in config and "\nlayouts: built-in\n" in config
-    assert re.search(r'\n  fr\.yaml: "[0-9a-f]{64}"\n', config)
+    assert re.search(r'\n  sources/fr\.yaml: "[0-9a-f]{64}"\n', config)
     assert not [p for p in tmp_path.iterdir() if p.name != "chu"]  # no staging left
 
 
@@ -92,14 +93,17 @@ def test_a_changed_built_in_text_is_reported_to_the_project(capsys, tmp_path, mo
     project, _, _ = make_project(capsys, tmp_path, monkeypatch, "--lang", "fr")
     set_phone(project)
     config = project / CONFIG_NAME
-    config.write_text(re.sub(r'(\n  fr\.yaml: )"[0-9a-f]{64}"', r'\g<1>"' + "f" * 64 + '"',
+    config.write_text(re.sub(r'(\n  sources/fr\.yaml: )"[0-9a-f]{64}"', r'\g<1>"' + "f" * 64 + '"',
                              config.read_text()))
     monkeypatch.chdir(project)
     code, _, err = run_cli(capsys, "check", "--no-fit")
     assert code == 0
     assert len(err) == 2 and err[1] == "check: 0 errors, 1 warnings"
-    assert err[0].startswith("sources/fr.yaml: warning: the built-in fr.yaml has changed since "
-                             "this copy was made (compare it with a fresh copy")
+    assert err[0] == (
+        "sources/fr.yaml: warning: the built-in version of this file has changed since it was "
+        "copied (compare it with a fresh copy ('make_handouts init NEW_DIR') and carry the "
+        "changes over, then set 'sources/fr.yaml' in make_handouts.yaml to "
+        f"{hashlib.sha256((EMBEDDED.sources_dir / 'fr.yaml').read_bytes()).hexdigest()})")
 
 
 def test_check_reports_a_project_text_error_with_its_place(capsys, tmp_path, monkeypatch):
@@ -129,6 +133,15 @@ def test_project_layouts_are_used(capsys, tmp_path, monkeypatch):
     assert code == 0, err
     leaflet = docx.Document(project / "output/fr/baclofen-oral-leaflet.docx")
     assert leaflet.styles["Normal"].font.name == "Verdana"
+    assert not [line for line in err if "layouts/" in line]  # an edited copy is no drift
+    config = project / CONFIG_NAME
+    config.write_text(re.sub(r'(\n  layouts/css/base\.css: )"[0-9a-f]{64}"',
+                             r'\g<1>"' + "f" * 64 + '"', config.read_text()))
+    code, _, err = run_cli(capsys, "--lang", "fr", "--variant", "oral", "--format", "docx")
+    assert code == 0
+    assert [line.split(" (")[0] for line in err if "layouts/" in line] == [
+        ("layouts/css/base.css: warning: the built-in version of this file has changed since "
+        "it was copied")]
     (project / "layouts" / "templates" / "document.html.j2").unlink()
     code, out, err = run_cli(capsys, "--lang", "fr", "--variant", "oral", "--out", "again")
     assert (code, out, err) == (2, [], [
