@@ -10,7 +10,8 @@ import docx
 import pytest
 
 from handouts.cli import program_name
-from handouts.project import CONFIG_NAME, EMBEDDED
+from handouts.errors import InputError
+from handouts.project import CONFIG_NAME, EMBEDDED, load_project
 from tests.conftest import pdf_text, run_cli
 
 EXAMPLE_PHONE = "01 99 00 12 34"  # the built-in fictional hospital's team phone
@@ -195,3 +196,30 @@ def test_review_acceptance_is_written_into_the_project(capsys, tmp_path, monkeyp
     code, out, err = run_cli(capsys, "check", "--accept", "en")
     assert (code, out) == (0, ["sources/accepted/en.json"]), err
     assert (EMBEDDED.sources_dir / "accepted" / "en.json").read_bytes() == built_in
+
+
+def test_any_config_is_read_or_refused_with_places_never_a_crash(tmp_path):
+    """Every combination of plausible and wrong values for each key."""
+    (tmp_path / "sources").mkdir()
+    values = [None, "sources", "built-in", "layouts", "", "~", "[a, b]", "{a: 1}", "42", "yes",
+              "'../sources'", "nowhere", "/", '"a: b"']
+    made_froms = [None, "", "{}", "[x]", '{sources/fr.yaml: "0"}', "{sources/fr.yaml: 12}",
+                  "{a: {b: c}}"]
+    outcomes = set()
+    for sources in values:
+        for layouts in values:
+            for made_from in made_froms:
+                lines = [f"{key}: {value}" for key, value in
+                         (("sources", sources), ("layouts", layouts), ("made_from", made_from))
+                         if value is not None]
+                (tmp_path / CONFIG_NAME).write_text("\n".join(lines) + "\n")
+                try:
+                    project = load_project(tmp_path)
+                except InputError as error:
+                    assert error.problems and all(p.where and p.message for p in error.problems)
+                    outcomes.add("refused")
+                else:
+                    assert project.sources_dir.is_dir() and project.layouts_dir.is_dir()
+                    project.warnings()
+                    outcomes.add("read")
+    assert outcomes == {"read", "refused"}
