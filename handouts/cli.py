@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from . import PROJECT_ROOT
 from .build import FORMATS, build_generic, build_patient, write_all
 from .bulk.batch import run_batch
 from .compose import VARIANTS
-from .errors import HandoutsError, InputError, Problem
+from .errors import HandoutsError, InputError, Problem, RecordDoesNotFit
 from .output import write_atomic
 from .records.validate import read_patient_file, validate_record
 from .render.pdf import LAYOUTS
@@ -23,6 +24,12 @@ from .translate.check import accept, check_sources
 from .translate.xliff import export_xliff, import_xliff
 
 DEFAULT_OUT = PROJECT_ROOT / "output"
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(Problem(str(out), "--out is a file, not a folder",
+                                 "give a folder (it is created if missing)"))
 
 
 def _print_paths(paths: list[Path]) -> None:
@@ -120,8 +127,13 @@ def run_patient(argv: Sequence[str]) -> int:
     patient = validate_record(read_patient_file(args.file, str(args.file)),
                               available_languages(args.sources))
     sources = load_sources(args.sources, [patient.lang])
-    results = build_patient(sources, patient, args.out, args.formats or list(FORMATS),
-                            args.layout)
+    _check_out(args.out)
+    try:
+        results = build_patient(sources, patient, args.out, args.formats or list(FORMATS),
+                                args.layout)
+    except RecordDoesNotFit as error:
+        raise InputError([Problem(str(args.file), p.message, p.hint)
+                          for p in error.problems]) from None
     _print_paths(write_all(results))
     return 0
 
@@ -175,6 +187,7 @@ def run_batch_command(argv: Sequence[str]) -> int:
     parser.add_argument("--force", action="store_true", help="rebuild records already up to date")
     args = parser.parse_args(argv)
     out = args.out if args.out != DEFAULT_OUT else DEFAULT_OUT / args.file.stem
+    _check_out(out)
     outcome = run_batch(args.file, out, args.sources, args.formats or list(FORMATS), args.layout,
                         max(1, args.jobs), args.sort_by, args.force, display=str(args.file))
     _print_paths(outcome.written)
@@ -183,8 +196,8 @@ def run_batch_command(argv: Sequence[str]) -> int:
             print(error, file=sys.stderr)
     failed = sum(r.status == "error" for r in outcome.results)
     skipped = sum(r.skipped for r in outcome.results)
-    print(f"batch: {len(outcome.results) - failed} records ok ({skipped} already up to date), "
-          f"{failed} with errors", file=sys.stderr)
+    print(f"batch: {len(outcome.results)} rows read, {len(outcome.results) - failed} built "
+          f"({skipped} already up to date), {failed} refused", file=sys.stderr)
     return outcome.exit_code
 
 
@@ -198,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: `make_handouts.py [COMMAND] [OPTIONS]`."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = COMMANDS.get(argv[0]) if argv else None
+    if hasattr(signal, "SIGXFSZ"):  # `ulimit -f`: a write error we report, not a kill
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         if command is not None:
             return command(argv[1:])
@@ -206,6 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         return error.exit_code
+    except OSError as error:
+        print(f"{error.filename or 'make_handouts'}: {error.strerror or error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

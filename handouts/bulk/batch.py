@@ -12,14 +12,18 @@ interrupted run loses nothing. The main process writes the combined print PDF
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
+import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -27,10 +31,10 @@ from typing import TextIO
 
 from .. import PROJECT_ROOT
 from ..build import Renderer, patient_documents, render_documents
-from ..errors import InputError, Problem
-from ..output import atomic_file, write_atomic
+from ..errors import InputError, OutputError, Problem, RecordDoesNotFit
+from ..output import atomic_file, write_atomic, write_together
 from ..records.patient import Patient
-from ..records.readers import read_table
+from ..records.readers import read_table, record_id
 from ..records.validate import RawRecord, validate_record
 from ..render.pdf import LAYOUTS_DIR, PdfWriter
 from ..render.stamp import PageParts, Stamper
@@ -38,6 +42,7 @@ from ..sources.loading import Sources, available_languages, load_sources
 from .combined import CombinedPdf
 
 STATE_FILE = ".record.json"
+LOCK_FILE = ".batch.lock"
 RECYCLE_AFTER = 2000
 CHUNK = 40
 
@@ -53,6 +58,7 @@ class RecordResult:
     files: list[dict] = field(default_factory=list)
     pages: list[int] | None = None
     skipped: bool = False
+    where: str = ""  # the record's place in the input, for messages (not in the manifest)
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class Built:
 
     files: list[dict]
     pdfs: list[tuple[str, tuple[PageParts, ...] | None]]
+    refused: list[Problem] = field(default_factory=list)  # the record does not fit
 
 
 def inputs_key(sources_dir: Path, layout: str, formats: list[str]) -> str:
@@ -108,12 +115,15 @@ def _up_to_date(out_dir: Path, record_id: str, key: str) -> Built | None:
     """A record's files from a previous run, if complete and made from the same inputs
     (a state file that cannot be read means the record is built again)."""
     try:
-        saved = json.loads((out_dir / record_id / STATE_FILE).read_text(encoding="utf-8"))
-        if saved["key"] != key:
+        saved = json.loads(_read_inside(out_dir, record_id, STATE_FILE))
+        if saved["key"] != key or saved["id"] != record_id:
             return None
         pdfs = []
         for entry in saved["files"]:
-            data = (out_dir / entry["path"]).read_bytes()
+            folder_name, _, name = entry["path"].partition("/")
+            if folder_name != record_id or not name.startswith(f"{record_id}-"):
+                return None  # a state file may only name this record's own files
+            data = _read_inside(out_dir, record_id, name)
             if hashlib.sha256(data).hexdigest() != entry["sha256"]:
                 return None
             if entry["path"].endswith(".pdf"):
@@ -124,10 +134,43 @@ def _up_to_date(out_dir: Path, record_id: str, key: str) -> Built | None:
         return None
 
 
+def _symlinked(out_dir: Path, record_id: str) -> Problem | None:
+    """`out/<id>` may not be a symbolic link: the record's files would be written or
+    read wherever it points."""
+    folder = out_dir / record_id
+    if folder.is_symlink():
+        return Problem(str(folder), "is a symbolic link; refusing to follow it", "remove it")
+    return None
+
+
+def _read_inside(out_dir: Path, record_id: str, name: str) -> bytes:
+    """A file of a record's folder, never through a symbolic link (the folder's or the
+    file's) or a path: a state file is untrusted input."""
+    if "/" in name or name in ("", ".", ".."):
+        raise ValueError(name)
+    folder = os.open(out_dir / record_id, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
+    finally:
+        os.close(folder)
+    with os.fdopen(descriptor, "rb") as stream:
+        return stream.read()
+
+
 _worker: dict = {}
 
 
+def _watch_parent(parent: int) -> None:
+    """Stop the worker when the batch's main process is gone (even after kill -9, which
+    lets it clean nothing up): its parent, the fork server, exits then too."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def _start_worker(sources: Sources, layout: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     _worker["renderer"] = Renderer(sources, layout)
 
 
@@ -140,13 +183,30 @@ def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: l
     renderer: Renderer = _worker["renderer"]
     composed = [(patient, key, patient_documents(renderer.sources, patient))
                 for patient, key in records]
+    refused = {}
     if "pdf" in formats:
-        renderer.prepare(document for _, _, documents in composed for document in documents)
+        for patient, _, documents in composed:
+            try:
+                for document in documents:
+                    renderer.filled(document)
+            except RecordDoesNotFit as error:
+                refused[patient.id] = error.problems
+        renderer.prepare(document for patient, _, documents in composed
+                         if patient.id not in refused for document in documents)
     built = []
     for patient, key, documents in composed:
         files, pdfs, pages = [], [], {}
-        for item in render_documents(renderer, documents, formats, out_dir, patient.id):
-            write_atomic(item.path, item.data, durable=False)
+        try:
+            if patient.id in refused:
+                raise RecordDoesNotFit(refused[patient.id])
+            rendered = render_documents(renderer, documents, formats, out_dir, patient.id)
+        except RecordDoesNotFit as error:
+            built.append(Built([], [], error.problems))
+            continue
+        if problem := _symlinked(out_dir, patient.id):
+            raise OutputError(problem)
+        write_together([(item.path, item.data) for item in rendered], durable=False)
+        for item in rendered:
             path = item.path.relative_to(out_dir).as_posix()
             files.append({"path": path, "sha256": hashlib.sha256(item.data).hexdigest()})
             if path.endswith(".pdf"):
@@ -242,8 +302,13 @@ def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
 def _collect(chunk: list[tuple[RecordResult, Patient, str]], built: list[Built],
              progress: Progress, on_built: OnBuilt) -> None:
     for (result, _, _), record in zip(chunk, built, strict=True):
-        result.files = record.files
-        on_built(result, record)
+        if record.refused:
+            result.status = "error"
+            result.errors = [str(Problem(result.where, p.message, p.hint))
+                             for p in record.refused]
+        else:
+            result.files = record.files
+            on_built(result, record)
         progress.advance()
 
 
@@ -276,18 +341,56 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
     results: list[RecordResult] = []
     valid: list[tuple[RecordResult, Patient, RawRecord]] = []
     for raw in records:
-        result = RecordResult(str(raw.values.get("id", "")), raw.row)
+        result = RecordResult(record_id(raw), raw.row, where=raw.locate(None))
         try:
             valid.append((result, validate_record(raw, languages, require_id=True), raw))
         except InputError as error:
             result.status, result.errors = "error", [str(p) for p in error.problems]
         results.append(result)
     sources = load_sources(sources_dir, sorted({p.lang for _, p, _ in valid}) or None)
+    with _locked(out_dir):
+        return _build_batch(table, out_dir, sources_dir, sources, formats, layout, jobs,
+                            force, progress_stream, results, valid)
+
+
+@contextmanager
+def _locked(out_dir: Path) -> Iterator[None]:
+    """One batch at a time in a folder: a second one refuses at once, instead of
+    deleting the first one's temporary files or interleaving their writes. The lock
+    file holds the process id of the batch that has it."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = (out_dir / LOCK_FILE).open("a+")
+    except OSError as error:
+        raise OutputError(Problem(str(error.filename or out_dir),
+                                  f"cannot write: {error.strerror}")) from None
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read(20).strip()
+            raise OutputError(Problem(str(out_dir), "another batch is writing to this folder"
+                                      + (f" (process {holder})" if holder.isdigit() else ""),
+                                      "wait until it ends, or choose another --out")) from None
+        lock.truncate(0)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield
+
+
+def _build_batch(table: Path, out_dir: Path, sources_dir: Path, sources: Sources,
+                 formats: list[str], layout: str, jobs: int, force: bool,
+                 progress_stream: TextIO, results: list[RecordResult],
+                 valid: list[tuple[RecordResult, Patient, RawRecord]]) -> BatchOutcome:
     for leftover in [*out_dir.glob(".*.part"), *out_dir.glob("*/.*.part")]:
         leftover.unlink()  # the temporary file of a write a kill interrupted
     base = inputs_key(sources_dir, layout, formats)
     todo, previous = [], {}
     for result, patient, raw in valid:
+        if problem := _symlinked(out_dir, patient.id):
+            result.status, result.errors = "error", [f"{result.where}: {problem}"]
+            continue
         key = record_key(base, raw)
         built = None if force else _up_to_date(out_dir, patient.id, key)
         if built is not None:
