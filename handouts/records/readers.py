@@ -44,8 +44,8 @@ _DAMAGED = (CalamineError, zipfile.BadZipFile, zlib.error, EOFError, NotImplemen
             ElementTree.ParseError)
 
 # A row as read: its first and last physical line (they differ when a CSV quote spans
-# lines) and its cells.
-Row = tuple[int, int, list[Any]]
+# lines) and its cells (None: its quotes are wrong, so its cells cannot be trusted).
+Row = tuple[int, int, list[Any] | None]
 
 
 def _column_name(header: Any) -> str:
@@ -69,6 +69,9 @@ def _too_many(what: str, limit: int) -> InputError:
 
 
 def _csv_rows(path: Path) -> list[Row]:
+    """The rows of a CSV with their physical lines. A row whose quotes are wrong (not
+    closed, or text after a closing quote) is checked again strictly and comes back
+    with its cells replaced by None: the caller refuses it."""
     text = _decode(path.read_bytes())
     first_line = text[:20_000].splitlines()[0] if text else ""
     try:
@@ -76,13 +79,15 @@ def _csv_rows(path: Path) -> list[Row]:
     except csv.Error:
         delimiter = ","
     csv.field_size_limit(MAX_CELL_CHARS)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    lines = io.StringIO(text, newline="").readlines()  # the lines as the csv module sees them
+    reader = csv.reader(lines, delimiter=delimiter)
     rows: list[Row] = []
     last = 0
     try:
         for cells in reader:
-            rows.append((last + 1, reader.line_num, cells))
-            last = reader.line_num
+            first, last = last + 1, reader.line_num
+            well_quoted = first != last or _quotes_right(lines[first - 1], delimiter)
+            rows.append((first, last, cells if well_quoted else None))
             if len(rows) > MAX_RECORDS + 1:
                 raise _too_many("rows", MAX_RECORDS)
     except csv.Error as error:
@@ -94,9 +99,19 @@ def _csv_rows(path: Path) -> list[Row]:
     return rows
 
 
-_XLSX_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,4})([0-9]{1,8})\"")
-_XLSX_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"([0-9]{1,8})\"")
-_XLSX_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
+def _quotes_right(line: str, delimiter: str) -> bool:
+    """Whether a line is one well-quoted record for a strict reader."""
+    if '"' not in line:
+        return True
+    try:
+        return len(list(csv.reader([line], delimiter=delimiter, strict=True))) == 1
+    except csv.Error:
+        return False
+
+
+# ` r="B12"` is a cell's reference, ` r="12"` a row's (` ref=` and `<dimension>` do not match).
+_XLSX_COLUMN = re.compile(rb' r="([A-Z]{1,4})[0-9]')
+_XLSX_ROW_NUMBER = re.compile(rb' r="[A-Z]{0,4}([0-9]{1,8})"')
 
 
 def _column_number(letters: bytes) -> int:
@@ -126,14 +141,12 @@ def _scan_xlsx_sheet(chunks: Iterator[bytes]) -> None:
     `<dimension>` (which may be stale, and which python-calamine does not use either)."""
     extent, tail = _Extent(), b""
     for chunk in chunks:
-        extent.cells += len(_XLSX_CELL_TAG.findall(chunk))
+        extent.cells += chunk.count(b"<c ") + chunk.count(b"<c>")
         window = tail + chunk
-        for letters, row in _XLSX_CELL.findall(window):
-            extent.columns = max(extent.columns, _column_number(letters))
-            extent.rows = max(extent.rows, int(row))
-        for row in _XLSX_ROW.findall(window):
-            extent.rows = max(extent.rows, int(row))
-        tail = window[-200:]
+        extent.columns = max([extent.columns, *map(_column_number,
+                                                   set(_XLSX_COLUMN.findall(window)))])
+        extent.rows = max([extent.rows, *map(int, _XLSX_ROW_NUMBER.findall(window))])
+        tail = window[-40:]
         extent.check()
 
 
@@ -232,7 +245,7 @@ def _cell(value: Any) -> Any:
 
 
 def _blank(cells: list[Any]) -> bool:
-    return not any(str(c if c is not None else "").strip() for c in cells)
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
 def _header_text(header: Any) -> str:
@@ -244,6 +257,8 @@ def _columns(header: list[Any], name: str) -> list[str]:
     """The field of each column, from the header row; InputError if it is unusable. A
     first row that names no known field is a patient's row, not a header: it is not
     shown, since its cells are patient data."""
+    if len(header) > MAX_COLUMNS:
+        raise _too_many("columns", MAX_COLUMNS)
     columns = [_column_name(cell) for cell in header]
     if not any(column in ALL_FIELDS for column in columns):
         raise InputError(Problem(f"{name}: row 1", "is not a header row: none of its cells "
@@ -266,22 +281,23 @@ def _columns(header: list[Any], name: str) -> list[str]:
 
 
 def _from_rows(rows: list[Row], name: str) -> list[RawRecord]:
-    while rows and _blank(rows[-1][2]):
+    while rows and rows[-1][2] is not None and _blank(rows[-1][2]):
         rows.pop()
     if not rows:
         raise InputError(Problem(name, "the file is empty", "the first row names the columns"))
     first, last, header = rows[0]
-    if last != first:
-        raise InputError(Problem(f"{name}: row 1", f"the header runs over {last} lines "
-                                 "(a quote '\"' is not closed)", "close the quote"))
+    if last != first or header is None:
+        raise InputError(Problem(f"{name}: row 1", "the header's quotes are wrong (a quote "
+                                 "'\"' is not closed)", "close the quote"))
     columns = _columns(header, name)
     records = []
     for first, last, cells in rows[1:]:
-        if _blank(cells):
+        if cells is not None and _blank(cells):
             continue
-        values = {column: _cell(value) for column, value in zip(columns, cells) if column}
-        values = {k: v for k, v in values.items() if v not in ("", None)}
-        record = _raw(values, first, name)
+        values = {column: _cell(value) for column, value in zip(columns, cells or ()) if column}
+        record = _raw({k: v for k, v in values.items() if v not in ("", None)}, first, name)
+        unnamed = [index for index, cell in enumerate(cells or (), 1) if not _blank([cell])
+                   and (index > len(columns) or not columns[index - 1])]
         if last != first:
             records.append(_refused(record, f"rows {first}-{last} read as one: a quote '\"' "
                                     f"opened in row {first} is not closed on its row",
@@ -289,10 +305,17 @@ def _from_rows(rows: list[Row], name: str) -> list[RawRecord]:
             records += [_refused(_raw({}, line, name), f"inside the quoted value opened in "
                                  f"row {first}", "close the quote in that row")
                         for line in range(first + 1, last + 1)]
-        elif any(not _blank([cell]) for cell in cells[len(columns):]):
+        elif cells is None:
+            records.append(_refused(record, "a quote '\"' in this row is not closed, or is "
+                                    "inside a value", "quote whole values: \"...\", and double "
+                                    "a quote inside one"))
+        elif len(cells) > len(columns):
             records.append(_refused(record, f"{len(cells)} cells, but the header names "
                                     f"{len(columns)} columns",
                                     "quote a value that holds the separator (e.g. \"22,5\")"))
+        elif unnamed:
+            records.append(_refused(record, f"a value in column {unnamed[0]}, which has no "
+                                    "header", "name the column, or empty it"))
         else:
             records.append(record)
     return records
