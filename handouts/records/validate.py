@@ -220,7 +220,7 @@ class _Validator:
         if step <= 0:
             self.problem(f"{kind}_step_mg", "must be more than 0")
             return ()
-        if start + dt.timedelta(days=every * MAX_PLAN_STEPS) > dt.date(9999, 1, 1):
+        if (dt.date.max - start).days < every * MAX_PLAN_STEPS:
             self.problem(f"{kind}_start", "the plan would run past the year 9999")
             return ()
         current = first if kind == "titration" else dose - step
