@@ -54,8 +54,8 @@ def test_a_record_that_does_not_fit_is_refused_and_the_batch_goes_on(capsys, tmp
     assert status(manifest) == {2: ("F1", "ok"), 3: ("F2", "error"), 4: ("F3", "ok"),
                                 5: ("F4", "ok")}
     assert stderr[-2:] == [
-        f"{table}: row 3: the wallet card's text runs 6.5 mm past the card (shorten name, "
-        "pump_model or implanting_centre)",
+        (f"{table}: row 3: the wallet card's text runs 6.5 mm past the card (shorten name, "
+        "pump_model or implanting_centre)"),
         "batch: 4 rows read, 3 built (0 already up to date), 1 refused"]
     assert not (tmp_path / "out" / "F2").exists()
     assert len(files_under(tmp_path / "out" / "F3")) == 4  # three PDFs and the state file
@@ -74,6 +74,6 @@ def test_patient_names_its_file_and_writes_nothing(capsys, tmp_path):
     path.write_text("".join(f'{k}: "{v}"\n' for k, v in record.items() if v), encoding="utf-8")
     code, stdout, stderr = run_cli(capsys, "patient", str(path), "--out", str(tmp_path / "o"))
     assert (code, stdout) == (2, [])
-    assert stderr == [f"{path}: the wallet card's text runs 6.5 mm past the card (shorten "
-                      "name, pump_model or implanting_centre)"]
+    assert stderr == [(f"{path}: the wallet card's text runs 6.5 mm past the card (shorten "
+                      "name, pump_model or implanting_centre)")]
     assert files_under(tmp_path / "o") == []

@@ -125,8 +125,8 @@ def test_any_record_is_a_patient_or_field_errors_never_a_crash(values, variant):
 
 
 @pytest.mark.parametrize("field, typed, message", [
-    ("titration_every_days", "99999999999", "titration_every_days: '99999999999' is not a "
-     "number: write digits with at most one decimal point or comma (e.g. 12.5 or 12,5)"),
+    ("titration_every_days", "99999999999", ("titration_every_days: '99999999999' is not a "
+     "number: write digits with at most one decimal point or comma (e.g. 12.5 or 12,5)")),
     ("titration_every_days", "400", "titration_every_days: 400 days is outside 1 to 365"),
     ("titration_start", "9999-12-01", "titration_start: the plan would run past the year 9999"),
 ])
@@ -146,8 +146,8 @@ def test_a_pump_dose_of_zero_is_a_field_error(capsys, tmp_path):
                     "pump_model: X\n", encoding="utf-8")
     code, stdout, stderr = run_cli(capsys, "patient", str(path), "--out", str(tmp_path / "o"))
     assert code == 2 and stdout == []
-    assert stderr == [f"{path}:2:16: daily_dose_ug: 0 µg/day is outside the plausible range "
-                      "10-1000 µg/day (check the value and its unit)"]
+    assert stderr == [(f"{path}:2:16: daily_dose_ug: 0 µg/day is outside the plausible range "
+                      "10-1000 µg/day (check the value and its unit)")]
 
 
 def test_the_cli_names_the_field_and_the_text_typed(capsys, tmp_path):
@@ -155,6 +155,6 @@ def test_the_cli_names_the_field_and_the_text_typed(capsys, tmp_path):
     path.write_text("id: 017\nvariant: oral\ndaily_dose_mg: 7 5\n", encoding="utf-8")
     code, stdout, stderr = run_cli(capsys, "patient", str(path), "--out", str(tmp_path / "o"))
     assert code == 2 and stdout == [] and not (tmp_path / "o").exists()
-    assert stderr == [f"{path}:3:16: daily_dose_mg: '7 5' is not a number: write digits with "
+    assert stderr == [(f"{path}:3:16: daily_dose_mg: '7 5' is not a number: write digits with "
                       "at most one decimal point or comma (e.g. 12.5 or 12,5 mg) (tablets: the "
-                      "dose in mg per day, e.g. 30)"]
+                      "dose in mg per day, e.g. 30)")]
