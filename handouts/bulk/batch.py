@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import os
+import select
 import signal
 import sys
 import threading
@@ -160,17 +161,32 @@ def _read_inside(out_dir: Path, record_id: str, name: str) -> bytes:
 _worker: dict = {}
 
 
-def _watch_parent(parent: int) -> None:
-    """Stop the worker when the batch's main process is gone (even after kill -9, which
-    lets it clean nothing up): its parent, the fork server, exits then too."""
-    while os.getppid() == parent:
-        time.sleep(0.5)
+def _watch_main(main: int) -> None:
+    """Stop the worker as soon as the batch's main process ends, even by kill -9, which
+    lets it clean nothing up (the fork server, the workers' parent, lives on while they
+    do, so the parent is not the one to watch)."""
+    try:
+        select.select([os.pidfd_open(main)], [], [])  # readable once the process ended
+    except (AttributeError, OSError):  # no pidfd (not Linux 5.3+): poll instead
+        while _exists(main):
+            time.sleep(0.5)
     os._exit(1)
 
 
-def _start_worker(sources: Sources, layout: str) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _start_worker(sources: Sources, layout: str, main: int | None = None) -> None:
+    """Set up a process to build records; a worker (`main` given) leaves Ctrl-C to the
+    main process and stops by itself when that process is gone."""
+    if main is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        threading.Thread(target=_watch_main, args=(main,), daemon=True).start()
     _worker["renderer"] = Renderer(sources, layout)
 
 
@@ -286,7 +302,7 @@ def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
     per_worker = RECYCLE_AFTER // CHUNK
     for start in range(0, max(len(part) for part in parts), per_worker):
         pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker,
-                                     initargs=(sources, layout)) for _ in parts]
+                                     initargs=(sources, layout, os.getpid())) for _ in parts]
         try:
             done = {pool.submit(_build_records, [(p, k) for _, p, k in chunk], out_dir,
                                 formats): chunk
