@@ -12,9 +12,9 @@ import shutil
 
 import pytest
 
-from handouts import PROJECT_ROOT
 from handouts.compose import compose
 from handouts.errors import InputError
+from handouts.project import EMBEDDED
 from handouts.render.pdf import PdfWriter
 from handouts.sources.loading import load_sources
 from tests.conftest import pdf_text
@@ -24,7 +24,7 @@ from tests.integrity_kit import batch, files_under, oral, status, write_csv
 @pytest.fixture
 def layouts(tmp_path):
     target = tmp_path / "layouts"
-    shutil.copytree(PROJECT_ROOT / "layouts", target)
+    shutil.copytree(EMBEDDED.layouts_dir, target)
     return target
 
 

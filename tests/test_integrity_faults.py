@@ -17,14 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from handouts import PROJECT_ROOT
 from tests.conftest import run_cli
 from tests.integrity_kit import batch, day, files_under, oral, write_csv
 
 PUMP_RECORD = (f"id: F1\nvariant: intrathecal\nname: Jean Dupont\ndaily_dose_ug: 250\n"
                f"concentration_ug_per_ml: 500\nreservoir_ml: 20\nnext_refill: {day(30)}\n"
                f"alarm_date: {day(33)}\npump_model: SynchroMed II\n")
-COMMAND = [sys.executable, str(PROJECT_ROOT / "make_handouts.py")]
+COMMAND = [sys.executable, "-m", "handouts"]
 
 
 @pytest.fixture
