@@ -230,10 +230,12 @@ def run_batch_command(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog=f"{program_name()} batch",
         description="Build every record of a spreadsheet (CSV with , ; or tab, UTF-8 or "
-                    "Windows-1252; XLSX) or a YAML list: each record's files as 'patient' makes "
-                    "them, one combined print-ready PDF and manifest.json. Bad rows are "
-                    "reported and skipped (exit 1); records already up to date are skipped.")
-    parser.add_argument("file", type=Path, metavar="FILE", help=".csv, .xlsx or .yaml")
+                    "Windows-1252; XLSX, XLS, ODS) or a YAML list: each record's files as "
+                    "'patient' makes them, one combined print-ready PDF and manifest.json. Every "
+                    "row is built or reported: bad rows are reported and skipped (exit 1); "
+                    "records already up to date are skipped.")
+    parser.add_argument("file", type=Path, metavar="FILE",
+                        help=".csv, .xlsx, .xls, .ods or .yaml")
     _common(parser)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="worker processes (default: one per core)")
