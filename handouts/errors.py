@@ -4,6 +4,7 @@ one line per problem and choose the exit code in one place."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,14 @@ class RecordDoesNotFit(RenderError):
 
 class OutputError(HandoutsError):
     """A file could not be written (read-only folder, full disk, file size limit)."""
+
+
+def display_path(path: Path) -> str:
+    """A path as the user would type it: relative to the current folder when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def where(path: str, line: int | None = None, col: int | None = None) -> str:

@@ -22,9 +22,9 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -72,11 +72,11 @@ class Built:
     refused: list[Problem] = field(default_factory=list)  # the record does not fit
 
 
-def inputs_key(sources_dir: Path, layout: str, formats: list[str]) -> str:
+def inputs_key(sources_dir: Path, layouts_dir: Path, layout: str, formats: list[str]) -> str:
     """A fingerprint of everything besides the record that shapes its files: sources,
     layouts, the program itself, the layout and formats asked for."""
     digest = hashlib.sha256(f"{layout}|{','.join(formats)}".encode())
-    for folder, pattern in ((sources_dir, "*.yaml"), (LAYOUTS_DIR, "*"),
+    for folder, pattern in ((sources_dir, "*.yaml"), (layouts_dir, "*"),
                             (PACKAGE_DIR, "*.py")):
         for path in sorted(folder.rglob(pattern)):
             if path.is_file():
@@ -181,13 +181,14 @@ def _exists(pid: int) -> bool:
     return True
 
 
-def _start_worker(sources: Sources, layout: str, main: int | None = None) -> None:
+def _start_worker(sources: Sources, layout: str, layouts_dir: Path,
+                  main: int | None = None) -> None:
     """Set up a process to build records; a worker (`main` given) leaves Ctrl-C to the
     main process and stops by itself when that process is gone."""
     if main is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         threading.Thread(target=_watch_main, args=(main,), daemon=True).start()
-    _worker["renderer"] = Renderer(sources, layout)
+    _worker["renderer"] = Renderer(sources, layout, layouts_dir)
 
 
 def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: list[str]
@@ -237,12 +238,14 @@ def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: l
 
 
 class Progress:
-    """A progress bar on a terminal; plain lines (every tenth) otherwise."""
+    """A progress bar on a terminal; plain lines (every tenth) otherwise: when the
+    output is a file or a pipe (a log, a CI job) or the terminal is `TERM=dumb`. No
+    colour or other escape sequence is ever written, so NO_COLOR is always honoured."""
 
     def __init__(self, total: int, stream: TextIO):
         self.total, self.stream, self.done = total, stream, 0
         self.start = time.monotonic()
-        self.live = stream.isatty()
+        self.live = stream.isatty() and os.environ.get("TERM") != "dumb"
 
     def advance(self) -> None:
         self.done += 1
@@ -283,7 +286,7 @@ OnBuilt = Callable[[RecordResult, Built], None]
 
 
 def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
-                out_dir: Path, formats: list[str], layout: str, jobs: int,
+                out_dir: Path, formats: list[str], layout: str, layouts_dir: Path, jobs: int,
                 progress: Progress, on_built: OnBuilt) -> None:
     def chunks(part: list) -> list[list]:
         return [part[start:start + CHUNK] for start in range(0, len(part), CHUNK)]
@@ -291,7 +294,7 @@ def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
     if not todo:
         return
     if jobs <= 1:
-        _start_worker(sources, layout)
+        _start_worker(sources, layout, layouts_dir)
         for chunk in chunks(todo):
             _collect(chunk, _build_records([(p, k) for _, p, k in chunk], out_dir, formats),
                      progress, on_built)
@@ -302,7 +305,8 @@ def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
     per_worker = RECYCLE_AFTER // CHUNK
     for start in range(0, max(len(part) for part in parts), per_worker):
         pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker,
-                                     initargs=(sources, layout, os.getpid())) for _ in parts]
+                                     initargs=(sources, layout, layouts_dir, os.getpid()))
+                 for _ in parts]
         try:
             done = {pool.submit(_build_records, [(p, k) for _, p, k in chunk], out_dir,
                                 formats): chunk
@@ -346,10 +350,36 @@ def _sort(records: list[RawRecord], column: str | None, name: str) -> list[RawRe
     return sorted(records, key=lambda r: str(r.values.get(column, "")))
 
 
+def _lock(out_dir: Path) -> TextIO:
+    """One batch at a time in a folder: a second one refuses at once, instead of
+    deleting the first one's temporary files or interleaving their writes. The lock
+    file holds the process id of the batch that has it; the lock ends when the returned
+    file is closed (or the process ends)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = (out_dir / LOCK_FILE).open("a+")
+    except OSError as error:
+        raise OutputError(Problem(str(error.filename or out_dir),
+                                  f"cannot write: {error.strerror}")) from None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read(20).strip()
+        lock.close()
+        raise OutputError(Problem(str(out_dir), "another batch is writing to this folder"
+                                  + (f" (process {holder})" if holder.isdigit() else ""),
+                                  "wait until it ends, or choose another --out")) from None
+    lock.truncate(0)
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
 def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
               layout: str = "standard", jobs: int = 1, sort_by: str | None = None,
               force: bool = False, progress_stream: TextIO = sys.stderr,
-              display: str | None = None) -> BatchOutcome:
+              display: str | None = None, layouts_dir: Path = LAYOUTS_DIR) -> BatchOutcome:
     """Build every record of `table` into `out_dir`; see the module docstring."""
     name = display or str(table)
     records = _sort(read_table(table, name), sort_by, name)
@@ -364,44 +394,10 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
             result.status, result.errors = "error", [str(p) for p in error.problems]
         results.append(result)
     sources = load_sources(sources_dir, sorted({p.lang for _, p, _ in valid}) or None)
-    with _locked(out_dir):
-        return _build_batch(table, out_dir, sources_dir, sources, formats, layout, jobs,
-                            force, progress_stream, results, valid)
-
-
-@contextmanager
-def _locked(out_dir: Path) -> Iterator[None]:
-    """One batch at a time in a folder: a second one refuses at once, instead of
-    deleting the first one's temporary files or interleaving their writes. The lock
-    file holds the process id of the batch that has it."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        lock = (out_dir / LOCK_FILE).open("a+")
-    except OSError as error:
-        raise OutputError(Problem(str(error.filename or out_dir),
-                                  f"cannot write: {error.strerror}")) from None
-    with lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            holder = lock.read(20).strip()
-            raise OutputError(Problem(str(out_dir), "another batch is writing to this folder"
-                                      + (f" (process {holder})" if holder.isdigit() else ""),
-                                      "wait until it ends, or choose another --out")) from None
-        lock.truncate(0)
-        lock.write(f"{os.getpid()}\n")
-        lock.flush()
-        yield
-
-
-def _build_batch(table: Path, out_dir: Path, sources_dir: Path, sources: Sources,
-                 formats: list[str], layout: str, jobs: int, force: bool,
-                 progress_stream: TextIO, results: list[RecordResult],
-                 valid: list[tuple[RecordResult, Patient, RawRecord]]) -> BatchOutcome:
+    lock = _lock(out_dir)  # held while this batch runs: closed when it returns or fails
     for leftover in [*out_dir.glob(".*.part"), *out_dir.glob("*/.*.part")]:
         leftover.unlink()  # the temporary file of a write a kill interrupted
-    base = inputs_key(sources_dir, layout, formats)
+    base = inputs_key(sources_dir, layouts_dir, layout, formats)
     todo, previous = [], {}
     for result, patient, raw in valid:
         if problem := _symlinked(out_dir, patient.id):
@@ -421,7 +417,7 @@ def _build_batch(table: Path, out_dir: Path, sources_dir: Path, sources: Sources
         combined = None
         if "pdf" in formats and valid:
             combined = CombinedPdf(stack.enter_context(atomic_file(combined_path)),
-                                   Stamper(PdfWriter(layout)))
+                                   Stamper(PdfWriter(layout, layouts_dir)))
 
         def add(result: RecordResult, built: Built) -> None:
             if combined is not None:
@@ -429,7 +425,7 @@ def _build_batch(table: Path, out_dir: Path, sources_dir: Path, sources: Sources
                              lambda pages: f"{result.id} · ligne {result.row} · {pages} pages · "
                                            f"{positions[result.id]}/{len(valid)}")
 
-        _render_all(todo, sources, out_dir, formats, layout, jobs, progress, add)
+        _render_all(todo, sources, out_dir, formats, layout, layouts_dir, jobs, progress, add)
         for result, _, _ in valid:
             if result.skipped:
                 add(result, previous[result.id])
@@ -453,4 +449,5 @@ def _build_batch(table: Path, out_dir: Path, sources_dir: Path, sources: Sources
         text.write("\n")
         text.detach()
     written.append(manifest_path)
+    lock.close()
     return BatchOutcome(written, results)
