@@ -473,3 +473,19 @@ def test_a_unit_deeper_than_the_french_is_unknown(sources):
     path.write_bytes(edited(export_xliff(sources, "en"), {}, extra_unit="labels.page.deeper"))
     with pytest.raises(InputError, match="unit labels.page.deeper: unknown unit"):
         import_xliff(sources, path, "returned.xlf")
+
+
+def test_a_merged_file_nested_deeper_than_the_reader_allows_is_never_written(tmp_path):
+    from handouts.sources.yamlsource import MAX_YAML_DEPTH
+    from handouts.translate.merge import verify_text
+    path = tmp_path / "en.yaml"
+    deep = "".join(f"{'  ' * level}k{level}:\n" for level in range(MAX_YAML_DEPTH + 1))
+    deep += f'{"  " * (MAX_YAML_DEPTH + 1)}leaf: "x"\n'
+    with pytest.raises(InputError) as refused:
+        verify_text(path, deep, {}, "returned.xlf")
+    [problem] = refused.value.problems
+    assert problem.where == "returned.xlf"
+    assert problem.message.startswith("the merged en.yaml would not be readable (")
+    assert problem.message.endswith("); nothing was written")
+    assert "nested more than" in problem.message
+    assert not path.exists()
