@@ -489,3 +489,20 @@ def test_a_merged_file_nested_deeper_than_the_reader_allows_is_never_written(tmp
     assert problem.message.endswith("); nothing was written")
     assert "nested more than" in problem.message
     assert not path.exists()
+
+
+def test_importing_an_unchanged_po_export_changes_nothing(capsys, sources):
+    en = sources / "en.yaml"
+    en.write_text(en.read_text(encoding="utf-8").replace('"Midday"', '"Noon"'), encoding="utf-8")
+    before = en.read_bytes()
+    path = sources.parent / "en.po"
+    path.write_bytes(export_po(sources, "en"))
+    code, stdout, stderr = run_cli(capsys, "translations", "import", str(path), "--sources",
+                                   str(sources))
+    assert code == 0 and stdout == [] and en.read_bytes() == before
+    assert stderr[0].startswith("translations: 0 strings changed, 0 without a translation")
+    code, _, stderr = run_cli(capsys, "check", "--sources", str(sources), "--lang", "en",
+                              "--no-fit")
+    assert code == 1 and [line for line in stderr if "to review" in line] == [
+        (f"{en}:{line_of(sources, 'labels.noon') + 1}:9: labels.noon: to review: translation changed: [-Midday-] {{+Noon+}}; "
+        "French unchanged")]
