@@ -67,6 +67,7 @@ class Prefill:
 
     values: dict[str, str] = field(default_factory=dict)
     notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    route: str | None = None
 
     def note(self, code: str, **values: Any) -> None:
         self.notes.append((code, values))
@@ -215,6 +216,7 @@ def _dosage(request: MedicationRequest, prefill: Prefill) -> None:
         return
     dosage = dosages[0]
     route = _route(dosage)
+    prefill.route = route
     if route is None:
         prefill.note("no_route")
     else:
@@ -248,7 +250,7 @@ def _daily_dose(rate: Any, timing: Any, prefill: Prefill) -> tuple[Decimal, str]
         if intakes is None:
             prefill.note("timing")
             return None
-        if unit == "mg":
+        if prefill.route == "oral":
             prefill.values["doses_per_day"] = str(intakes)
         return Decimal(str(rate.doseQuantity.value)) * intakes, unit
     ratio = rate.rateRatio
