@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from handouts.errors import InputError
-from handouts.records.validate import PUMP_FIELDS, ORAL_FIELDS
+from handouts.records.validate import ORAL_FIELDS, PUMP_FIELDS
 from handouts.web import forms
 from handouts.web.app import create_app
 from handouts.web.messages import form_errors
@@ -124,18 +124,18 @@ def test_print_opens_the_leaflet_pdf_inline(clinician):
 
 @pytest.mark.parametrize("change, field, message", [
     ({"daily_dose_mg": "250"}, "daily_dose_mg",
-     "ne s'applique pas à ce traitement (Pompe intrathécale) (une dose de pompe est en "
-     "microgrammes par jour : utilisez « Dose quotidienne (µg/jour) »)"),
+     ("ne s'applique pas à ce traitement (Pompe intrathécale) (une dose de pompe est en "
+     "microgrammes par jour : utilisez « Dose quotidienne (µg/jour) »)")),
     ({"daily_dose_ug": ""}, "daily_dose_ug", "obligatoire (en µg par jour, par exemple 250)"),
     ({"daily_dose_ug": "5"}, "daily_dose_ug",
-     "5 µg/jour est hors des valeurs plausibles (10-1000 µg/jour) (vérifiez la valeur et "
-     "son unité)"),
+     ("5 µg/jour est hors des valeurs plausibles (10-1000 µg/jour) (vérifiez la valeur et "
+     "son unité)")),
     ({"daily_dose_ug": "douze"}, "daily_dose_ug",
      "nombre attendu (en µg par jour, par exemple 250)"),
     ({"next_refill": "31/02/2027"}, "next_refill", "date impossible (par exemple 15/01/2027)"),
     ({"next_refill": day(40)}, "next_refill",
-     "le remplissage ({}) est après l'alarme de réservoir bas ({}) (le remplissage doit "
-     "précéder l'alarme)"),
+     ("le remplissage ({}) est après l'alarme de réservoir bas ({}) (le remplissage doit "
+     "précéder l'alarme)")),
     ({"reservoir_ml": "30"}, "reservoir_ml",
      "30 mL n'est pas une des valeurs possibles : 20, 40 mL (20 ou 40)"),
     ({"pump_model": "x" * 81}, "pump_model", "plus de 80 caractères (par exemple SynchroMed II)"),
@@ -164,12 +164,12 @@ def test_invalid_pump_form_lists_each_problem_in_french_and_keeps_the_values(
 @pytest.mark.parametrize("change, field, message", [
     ({"doses_per_day": "5"}, "doses_per_day", "5 prises par jour : hors de 1 à 4"),
     ({"daily_dose_mg": "100"}, "daily_dose_mg",
-     "100 mg/jour dépasse la valeur habituelle (80 mg/jour) (si c'est voulu, cochez la "
-     "confirmation des valeurs inhabituelles)"),
+     ("100 mg/jour dépasse la valeur habituelle (80 mg/jour) (si c'est voulu, cochez la "
+     "confirmation des valeurs inhabituelles)")),
     ({"taper_steps": f"{day(100)}=25; {day(103)}=5"}, "taper_steps",
-     "le palier 2 change la dose de 20 mg/jour, plus de 15 mg/jour (paliers de 15 mg/jour au "
+     ("le palier 2 change la dose de 20 mg/jour, plus de 15 mg/jour (paliers de 15 mg/jour au "
      "plus) ; le plan s'arrête à 5 mg/jour et n'atteint pas 0 mg/jour (l'augmentation finit "
-     "à la dose quotidienne, l'arrêt à 0)"),
+     "à la dose quotidienne, l'arrêt à 0)")),
     ({"titration_step_mg": ""}, "titration_step_mg",
      "obligatoire pour calculer le plan (remplissez tous les champs du plan calculé)"),
 ])
@@ -190,8 +190,8 @@ def test_confirmed_high_dose_is_accepted(clinician):
 def test_errors_in_english_when_the_clinician_works_in_english(clinician):
     page = clinician.submit({**PUMP_FORM, "daily_dose_mg": "250", "daily_dose_ug": ""}, ui="en")
     assert error_summary(page.text) == [
-        "Daily dose (mg/day): does not apply to this treatment (Intrathecal pump) (a pump dose "
-        "is in micrograms per day: use “Daily dose (µg/day)”)",
+        ("Daily dose (mg/day): does not apply to this treatment (Intrathecal pump) (a pump dose "
+        "is in micrograms per day: use “Daily dose (µg/day)”)"),
         "Daily dose (µg/day): required (in µg per day, e.g. 250)"]
     assert '<html lang="en">' in page.text
 
@@ -211,8 +211,8 @@ def test_tablet_patient_is_not_blamed_for_the_pump_defaults(clinician, client):
     assert page.status_code == 200, error_summary(page.text)
     typed = clinician.submit({**ORAL_FORM, "pump_model": "SynchroMed II"})
     assert field_errors(typed.text, "pump_model") == [
-        "ne s'applique pas à ce traitement (Comprimés (voie orale)) (videz ce champ ou changez "
-        "de traitement)"]
+        ("ne s'applique pas à ce traitement (Comprimés (voie orale)) (videz ce champ ou changez "
+        "de traitement)")]
 
 
 def test_language_switch_keeps_every_value(clinician):

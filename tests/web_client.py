@@ -48,11 +48,11 @@ def unzip(data: bytes) -> dict[str, bytes]:
 
 def error_summary(page: str) -> list[str]:
     """The error summary's items, as text."""
-    block = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    block = re.search(r'<div class="error-summary".*?</div>', page, re.DOTALL)
     if block is None:
         return []
     return [html.unescape(re.sub(r"<[^>]+>", "", item)).strip()
-            for item in re.findall(r"<li>(.*?)</li>", block.group(0), re.S)]
+            for item in re.findall(r"<li>(.*?)</li>", block.group(0), re.DOTALL)]
 
 
 def field_errors(page: str, field: str) -> list[str]:

@@ -6,7 +6,6 @@ files. Rendering happens in warm worker processes (pool.py)."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import logging
 import os
 import re
@@ -26,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Scope
 
 from ..errors import HandoutsError, InputError, Problem
+from ..records import fields
 from ..records.patient import Patient
 from ..records.validate import ALL_FIELDS
 from ..sources.loading import SOURCES_DIR, available_languages, load_sources
@@ -273,8 +273,19 @@ def _yaml_values(text: str) -> tuple[dict[str, str], list[str]]:
         elif isinstance(value, bool):
             values[key] = "yes" if value else ""
         elif value is not None:
-            values[key] = value.isoformat() if isinstance(value, dt.date) else str(value)
+            values[key] = _date_input(value) if key in DATE_FIELDS else str(value)
     return values, unknown
+
+
+DATE_FIELDS = {f.name for f in forms.all_fields() if f.kind == forms.DATE}
+
+
+def _date_input(value: Any) -> str:
+    """A record's date as a date input holds it (ISO), or as written when it is none."""
+    try:
+        return fields.date(value).isoformat()
+    except fields.Invalid:
+        return str(value)
 
 
 def _accepted_language(request: Request) -> str:
