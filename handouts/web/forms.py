@@ -36,7 +36,6 @@ class Field:
     name: str
     kind: str = "text"
     choices: tuple[str, ...] = ()
-    autocomplete: str = "off"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ status, time), never a body."""
 from __future__ import annotations
 
 import ipaddress
-import logging
 import sys
 from pathlib import Path
 
@@ -47,7 +46,6 @@ def serve(host: str, port: int, sources_dir: Path, workers: int | None,
     if not is_loopback(host):
         print(PROXY_WARNING.format(host=host), file=sys.stderr)
     app = create_app(sources_dir, workers, timeout)
-    logging.getLogger("make_handouts.web").info("starting on http://%s:%s/", host, port)
     uvicorn.run(app, host=host, port=port, log_config=LOG_CONFIG, access_log=False,
                 server_header=False, proxy_headers=False)
     return 0
