@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Scope
 
 from ..errors import HandoutsError, InputError, Problem
+from ..output import patient_file_name
 from ..records import fields
 from ..records.patient import Patient
 from ..records.validate import ALL_FIELDS
@@ -59,7 +60,7 @@ class WebApp:
     def __init__(self, sources_dir: Path, workers: int, timeout: float, warm: bool):
         self.sources_dir = sources_dir
         self.languages = available_languages(sources_dir)
-        self.profile = load_sources(sources_dir, ["fr"]).profile
+        self.profile = load_sources(sources_dir).profile  # broken sources stop the start
         self.pool = RenderPool(sources_dir, workers, timeout, warm)
         self.timeout = timeout
         self.signer = Signer()
@@ -93,10 +94,12 @@ class WebApp:
                          languages=[(lang, LANGUAGE_NAMES[ui].get(lang, lang))
                                     for lang in self.languages], **context)
 
-    def message(self, request: Request, ui: str, key: str, status: int, **values: Any
-                ) -> HTMLResponse:
+    def message(self, request: Request, ui: str, key: str, status: int,
+                details: list[str] = (), **values: Any) -> HTMLResponse:
+        """A page that says what happened; `details` are the project's own problems
+        (about sources and layouts, never patient values)."""
         words = WORDS[ui]
-        return self.page(request, "message.html.j2", ui, status,
+        return self.page(request, "message.html.j2", ui, status, details=list(details),
                          heading=words[f"{key}_title"], text=words[key].format(**values))
 
     # requests
@@ -116,8 +119,12 @@ class WebApp:
         except RenderTimeout:
             LOG.warning("render stopped after %s s", self.timeout)
             return self.message(request, ui, "timeout", 503, seconds=int(self.timeout))
-        except (RenderFailed, HandoutsError) as error:
-            LOG.error("render failed: %s", type(error).__name__)
+        except HandoutsError as error:  # a layout that cannot hold the documents: say why
+            LOG.error("render failed: %s", "; ".join(str(p) for p in error.problems))
+            return self.message(request, ui, "failed", 500,
+                                details=[str(p) for p in error.problems])
+        except RenderFailed as error:
+            LOG.error("render failed: %s", error)
             return self.message(request, ui, "failed", 500)
 
     def check(self, values: Mapping[str, str], ui: str) -> tuple[Patient | None, list]:
@@ -155,7 +162,8 @@ async def submit(request: Request) -> Response:
     images = [{"document": WORDS[ui][page.stem.rsplit("-", 1)[-1]], "page": page.page,
                "src": "data:image/jpeg;base64," + base64.b64encode(page.jpeg).decode()}
               for page in pages]
-    files = [(f"{stem}.{fmt}", f"{patient.id}-{stem}-{patient.lang}.{fmt}")
+    files = [(f"{stem}.{fmt}", patient_file_name(patient.id, stem, patient.lang, fmt,
+                                                 _layout(values)))
              for stem in _stems(patient) for fmt in ("pdf", "docx")]
     return app.page(request, "preview.html.j2", ui, images=images, files=files,
                     record=app.signer.sign(values), values=values,
@@ -200,7 +208,8 @@ async def download(request: Request) -> Response:
     files = await app.render(request, ui, "files", patient, _layout(values), (fmt,))
     if isinstance(files, Response):
         return files
-    chosen: OutputFile = next(f for f in files if f.name.startswith(f"{patient.id}-{stem}-"))
+    name = patient_file_name(patient.id, stem, patient.lang, fmt, _layout(values))
+    chosen: OutputFile = next(f for f in files if f.name == name)
     inline = form.get("disposition") == "inline" and fmt == "pdf"
     return _attachment(chosen.name, chosen.data, fmt, inline)
 
