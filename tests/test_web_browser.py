@@ -21,7 +21,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from handouts import PROJECT_ROOT
 from tests.conftest import normalise
 
 CHROMIUM = shutil.which("chromium")
@@ -39,12 +38,13 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`make_handouts serve` on a free loopback port; its log is checked afterwards."""
-    log = tmp_path_factory.mktemp("server") / "stderr.log"
+    folder = tmp_path_factory.mktemp("server")
+    log = folder / "stderr.log"
     port = free_port()
     with log.open("w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "make_handouts.py", "serve", "--port", str(port), "--workers", "1"],
-            cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
+            [sys.executable, "-m", "handouts", "serve", "--port", str(port), "--workers", "1"],
+            cwd=folder, stdout=subprocess.DEVNULL, stderr=stderr)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 60
     while True:
@@ -58,7 +58,8 @@ def server(tmp_path_factory):
             time.sleep(0.2)
     yield url, log
     process.terminate()
-    process.wait(10)
+    process.wait(30)
+    assert sorted(p.name for p in folder.iterdir()) == ["stderr.log"]  # nothing written
 
 
 @pytest.fixture(scope="module")
