@@ -224,7 +224,12 @@ class _Validator:
         steps = []
         while len(steps) <= MAX_PLAN_STEPS:
             current = min(current, target) if kind == "titration" else max(current, target)
-            steps.append(PlanStep(start + dt.timedelta(days=every * len(steps)), current))
+            try:
+                steps.append(PlanStep(start + dt.timedelta(days=every * len(steps)), current))
+            except OverflowError:
+                self.problem(f"{kind}_every_days", f"the {kind} plan's dates go past the year "
+                             "9999")
+                return ()
             if current == target:
                 break
             current = current + step if kind == "titration" else current - step
@@ -276,8 +281,11 @@ class _Validator:
         dose = self.get("daily_dose_ug", fields.decimal, required=True)
         unusual = False
         if dose is not None:
+            before = len(self.problems)
             unusual = self.check_range("daily_dose_ug", dose, PUMP_DOSE_UG, "µg/day", None,
                                        confirmed)
+            if len(self.problems) > before:
+                dose = None  # a refused dose (0 included) says nothing about the reservoir
         concentration = self.get("concentration_ug_per_ml",
                                  fields.one_of(CONCENTRATIONS_UG_PER_ML, "µg/mL"), required=True)
         reservoir = self.get("reservoir_ml", fields.one_of(RESERVOIRS_ML, "mL"), required=True)
