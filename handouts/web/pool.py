@@ -1,14 +1,16 @@
 """Warm render workers: each a process holding a `Workshop`, fed one job at a time.
 
-A render that runs longer than the time limit is ended by killing its process (a
-thread could not be stopped) and a fresh worker takes its place. Workers are also
-replaced after a number of jobs, so memory stays flat and no patient's drawn values
-linger in a long-lived process.
+A worker takes jobs once it says it is ready (sources loaded, common shapes laid out),
+so its warm-up never counts against a job's time limit. A render that runs longer than
+the limit is ended by killing its process (a thread could not be stopped) and a fresh
+worker takes its place. Workers are also replaced after a number of jobs, so memory
+stays flat and no patient's drawn values linger in a long-lived process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import multiprocessing.connection
 from collections.abc import Callable
@@ -19,6 +21,7 @@ from ..errors import HandoutsError
 from .workshop import Workshop
 
 JOBS_PER_WORKER = 500
+LOG = logging.getLogger("make_handouts.web")
 
 
 class RenderTimeout(Exception):
@@ -37,6 +40,7 @@ def _work(connection: multiprocessing.connection.Connection, sources_dir: Path,
     workshop = Workshop(sources_dir)
     if warm:
         workshop.warm_up()
+    connection.send(("ready", None))
     while True:
         try:
             method, args = connection.recv()
@@ -82,22 +86,36 @@ class RenderPool:
         self.warm = warm
         self.idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self.workers: list[_Worker] = []
+        self.starting: set[asyncio.Task] = set()
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self) -> None:
+        """A new worker, handed out once it is warm."""
         worker = _Worker(self.sources_dir, self.warm)
         self.workers.append(worker)
-        return worker
+        self.starting.add(asyncio.create_task(self._when_ready(worker)))
 
-    def _retire(self, worker: _Worker) -> _Worker:
+    async def _when_ready(self, worker: _Worker) -> None:
+        try:
+            await asyncio.to_thread(worker.connection.recv)
+        except (EOFError, OSError):
+            LOG.error("a render worker stopped while starting")
+            if worker in self.workers:
+                self.workers.remove(worker)
+            return
+        self.idle.put_nowait(worker)
+
+    def _retire(self, worker: _Worker) -> None:
         worker.stop()
         self.workers.remove(worker)
-        return self._spawn()
+        self._spawn()
 
     def start(self) -> None:
         for _ in range(self.size):
-            self.idle.put_nowait(self._spawn())
+            self._spawn()
 
     def stop(self) -> None:
+        for task in self.starting:
+            task.cancel()
         for worker in list(self.workers):
             worker.stop()
         self.workers.clear()
@@ -109,14 +127,17 @@ class RenderPool:
         try:
             status, value = await asyncio.wait_for(asyncio.to_thread(call), self.timeout)
         except TimeoutError:
-            worker = self._retire(worker)
+            self._retire(worker)
             raise RenderTimeout from None
         except (EOFError, OSError):
-            worker = self._retire(worker)
+            self._retire(worker)
             raise RenderFailed("the render worker stopped") from None
-        finally:
-            if worker.jobs >= JOBS_PER_WORKER:
-                worker = self._retire(worker)
+        except BaseException:  # the request was cancelled: the worker's state is unknown
+            self._retire(worker)
+            raise
+        if worker.jobs >= JOBS_PER_WORKER:
+            self._retire(worker)
+        else:
             self.idle.put_nowait(worker)
         if status == "problems":
             raise HandoutsError(value)

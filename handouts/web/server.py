@@ -47,5 +47,5 @@ def serve(host: str, port: int, sources_dir: Path, workers: int | None,
         print(PROXY_WARNING.format(host=host), file=sys.stderr)
     app = create_app(sources_dir, workers, timeout)
     uvicorn.run(app, host=host, port=port, log_config=LOG_CONFIG, access_log=False,
-                server_header=False, proxy_headers=False)
+                server_header=False, proxy_headers=False, timeout_graceful_shutdown=10)
     return 0
