@@ -49,7 +49,7 @@ def record(rng: random.Random, number: int) -> dict[str, str]:
     if rng.random() < 2 / 3:
         dose = rng.choice([15, 30, 45, 60, 75])
         return {**common, "variant": "oral", "daily_dose_mg": str(dose), "doses_per_day": "3"}
-    refill = today + dt.timedelta(days=rng.randint(20, 35))
+    refill = today + dt.timedelta(days=rng.randint(20, 28))  # before the 300 µg/day empty day
     return {**common, "variant": "intrathecal", "daily_dose_ug": str(rng.choice([200, 250, 300])),
             "concentration_ug_per_ml": "500", "reservoir_ml": "20",
             "next_refill": refill.isoformat(),

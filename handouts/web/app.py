@@ -9,7 +9,7 @@ import base64
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Scope
 
+from ..compose import documents_for
 from ..errors import HandoutsError, InputError, Problem
 from ..output import patient_file_name
 from ..records import fields
@@ -142,13 +143,23 @@ async def show_form(request: Request) -> Response:
     return app.form_page(request, ui, forms.defaults(app.profile))
 
 
-async def submit(request: Request) -> Response:
+def form_post(handler: Callable[[Request, WebApp, Any, str], Awaitable[Response]]
+              ) -> Callable[[Request], Awaitable[Response]]:
+    """A POST endpoint: the handler gets the form and its interface language only when
+    the CSRF token is right; otherwise the refusal page goes back."""
+    async def endpoint(request: Request) -> Response:
+        app: WebApp = request.app.state.web
+        posted = await app.posted(request)
+        if isinstance(posted, Response):
+            return posted
+        form, ui = posted
+        return await handler(request, app, form, ui)
+    return endpoint
+
+
+@form_post
+async def submit(request: Request, app: WebApp, form: Any, ui: str) -> Response:
     """Preview (the default action), or the same form in the other interface language."""
-    app: WebApp = request.app.state.web
-    posted = await app.posted(request)
-    if isinstance(posted, Response):
-        return posted
-    form, ui = posted
     values = forms.submitted(form)
     action = form.get("action", "preview")
     if isinstance(action, str) and action.startswith("ui-"):
@@ -171,18 +182,12 @@ async def submit(request: Request) -> Response:
 
 
 def _stems(patient: Patient) -> list[str]:
-    kinds = ("leaflet", "insert", "card") if patient.variant == "intrathecal" else (
-        "leaflet", "insert")
-    return [f"baclofen-{patient.variant}-{kind}" for kind in kinds]
+    return [f"baclofen-{patient.variant}-{kind}" for kind in documents_for(patient.variant)]
 
 
-async def download(request: Request) -> Response:
+@form_post
+async def download(request: Request, app: WebApp, form: Any, ui: str) -> Response:
     """One file, the ZIP of all, or the YAML record, re-rendered from the signed record."""
-    app: WebApp = request.app.state.web
-    posted = await app.posted(request)
-    if isinstance(posted, Response):
-        return posted
-    form, ui = posted
     token = form.get("record")
     values = app.signer.unsign(token) if isinstance(token, str) else None
     if not isinstance(values, dict):
@@ -220,13 +225,9 @@ def _attachment(name: str, data: bytes, kind: str, inline: bool = False) -> Resp
                     headers={"content-disposition": f'{disposition}; filename="{name}"'})
 
 
-async def import_record(request: Request) -> Response:
+@form_post
+async def import_record(request: Request, app: WebApp, form: Any, ui: str) -> Response:
     """Prefill the form from a FHIR resource or a YAML record (pasted or uploaded)."""
-    app: WebApp = request.app.state.web
-    posted = await app.posted(request)
-    if isinstance(posted, Response):
-        return posted
-    form, ui = posted
     words = WORDS[ui]
     base = {**forms.defaults(app.profile), **forms.submitted(form)}
     fhir_text = await _text(form, "fhir_text", "fhir_file")

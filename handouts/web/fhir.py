@@ -145,16 +145,23 @@ def _map(resources: list, prefill: Prefill) -> None:
     if not requests:
         prefill.note("no_request")
         return
-    baclofen = [r for r in requests if _is_baclofen(r, resources)]
-    if not baclofen:
-        prefill.note("not_baclofen")
+    request = _only([r for r in requests if _is_baclofen(r, resources)], "not_baclofen",
+                    "several_requests", prefill)
+    if request is None:
         return
-    if len(baclofen) > 1:
-        prefill.note("several_requests", n=len(baclofen))
-        return
-    request = baclofen[0]
     _prescriber(request, resources, prefill)
     _dosage(request, prefill)
+
+
+def _only(items: list, none: str, several: str, prefill: Prefill) -> Any:
+    """The one item, or None with a note: nothing to map, or several not to choose from."""
+    if not items:
+        prefill.note(none)
+    elif len(items) > 1:
+        prefill.note(several, n=len(items))
+    else:
+        return items[0]
+    return None
 
 
 def _prescriber(request: MedicationRequest, resources: list, prefill: Prefill) -> None:
@@ -207,14 +214,9 @@ def _intakes_per_day(timing: Any) -> int | None:
 
 
 def _dosage(request: MedicationRequest, prefill: Prefill) -> None:
-    dosages = request.dosageInstruction or []
-    if not dosages:
-        prefill.note("no_dosage")
+    dosage = _only(request.dosageInstruction or [], "no_dosage", "several_dosages", prefill)
+    if dosage is None:
         return
-    if len(dosages) > 1:
-        prefill.note("several_dosages", n=len(dosages))
-        return
-    dosage = dosages[0]
     route = _route(dosage)
     prefill.route = route
     if route is None:
