@@ -244,7 +244,7 @@ def run_batch_command(argv: Sequence[str]) -> int:
 
 
 def run_serve(argv: Sequence[str]) -> int:
-    """The clinician web app: one patient's documents from a form in the browser."""
+    """The clinician web app: a form in the browser for one patient."""
     parser = argparse.ArgumentParser(
         prog=f"{program_name()} serve",
         description="The clinician web app: a form in the browser (French or English) for one "

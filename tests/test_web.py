@@ -385,3 +385,19 @@ def test_every_validator_message_is_said_in_french(base, changes):
             assert problem.field is None or problem.field in ORAL_FIELDS + PUMP_FIELDS + (
                 "id", "variant", "lang", "name", "prescriber", "phone", "emergency_phone",
                 "confirm_unusual_values")
+
+
+def test_serve_listens_on_loopback_and_warns_beyond_it(monkeypatch, capsys):
+    from handouts.cli import main
+    from handouts.web import server
+    runs = []
+    monkeypatch.setattr(server.uvicorn, "run", lambda app, **options: runs.append(options))
+    assert main(["serve"]) == 0
+    assert runs[-1]["host"] == "127.0.0.1" and runs[-1]["port"] == 8000
+    assert runs[-1]["access_log"] is False  # the app logs requests itself, without data
+    assert capsys.readouterr().err == ""
+    assert main(["serve", "--host", "0.0.0.0", "--port", "8443"]) == 0
+    assert runs[-1]["host"] == "0.0.0.0" and runs[-1]["port"] == 8443
+    warning = capsys.readouterr().err
+    assert warning.startswith("serve: warning: listening on 0.0.0.0")
+    assert "authenticating reverse proxy" in warning
