@@ -292,8 +292,8 @@ def test_name_errors_never_echo_the_name(capsys, tmp_path):
 @pytest.mark.parametrize("dose", [0, -3])
 def test_a_zero_or_negative_pump_dose_is_refused_not_divided_by(capsys, tmp_path, dose):
     messages = rejected(capsys, tmp_path, {**PUMP, "daily_dose_ug": dose})
-    assert messages == [f"daily_dose_ug: {dose} µg/day is outside the plausible range "
-                        "10-1000 µg/day (check the value and its unit)"]
+    assert messages == [(f"daily_dose_ug: {dose} µg/day is outside the plausible range "
+                        "10-1000 µg/day (check the value and its unit)")]
 
 
 def test_plan_dates_past_year_9999_are_refused_not_a_crash(capsys, tmp_path):
