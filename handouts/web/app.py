@@ -30,6 +30,7 @@ from ..output import patient_file_name
 from ..records import fields
 from ..records.patient import Patient
 from ..records.validate import ALL_FIELDS
+from ..render.pdf import LAYOUTS_DIR
 from ..sources.loading import SOURCES_DIR, available_languages, load_sources
 from ..sources.yamlsource import YamlList, YamlMap, read_yaml
 from . import forms
@@ -58,11 +59,12 @@ MIME = {"pdf": "application/pdf", "zip": "application/zip", "yaml": "application
 class WebApp:
     """The app's state: sources for the form, the render pool, the signing key."""
 
-    def __init__(self, sources_dir: Path, workers: int, timeout: float, warm: bool):
+    def __init__(self, sources_dir: Path, layouts_dir: Path, workers: int, timeout: float,
+                 warm: bool):
         self.sources_dir = sources_dir
         self.languages = available_languages(sources_dir)
         self.profile = load_sources(sources_dir).profile  # broken sources stop the start
-        self.pool = RenderPool(sources_dir, workers, timeout, warm)
+        self.pool = RenderPool(sources_dir, layouts_dir, workers, timeout, warm)
         self.timeout = timeout
         self.signer = Signer()
         self.templates = jinja2.Environment(
@@ -305,11 +307,12 @@ def _accepted_language(request: Request) -> str:
     return "en" if accepted.lower().startswith("en") else "fr"
 
 
-def create_app(sources_dir: Path = SOURCES_DIR, workers: int | None = None,
-               timeout: float = DEFAULT_TIMEOUT_S, warm: bool = True,
-               max_body: int = MAX_BODY_BYTES) -> ASGIApp:
+def create_app(sources_dir: Path = SOURCES_DIR, layouts_dir: Path = LAYOUTS_DIR,
+               workers: int | None = None, timeout: float = DEFAULT_TIMEOUT_S,
+               warm: bool = True, max_body: int = MAX_BODY_BYTES) -> ASGIApp:
     """The ASGI app: `workers` render processes (default: one per core, at most 4)."""
-    web = WebApp(sources_dir, workers or min(4, os.cpu_count() or 1), timeout, warm)
+    web = WebApp(sources_dir, layouts_dir, workers or min(4, os.cpu_count() or 1), timeout,
+                 warm)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette):

@@ -33,11 +33,11 @@ class RenderFailed(Exception):
 
 
 def _work(connection: multiprocessing.connection.Connection, sources_dir: Path,
-          warm: bool) -> None:
+          layouts_dir: Path, warm: bool) -> None:
     """A worker's life: warm up, then run jobs (a Workshop method name and arguments)
     until the pipe closes. Only the project's errors travel back whole; anything else
     travels as its type's name, never its message (it could quote patient data)."""
-    workshop = Workshop(sources_dir)
+    workshop = Workshop(sources_dir, layouts_dir)
     if warm:
         workshop.warm_up()
     connection.send(("ready", None))
@@ -56,10 +56,11 @@ def _work(connection: multiprocessing.connection.Connection, sources_dir: Path,
 
 
 class _Worker:
-    def __init__(self, sources_dir: Path, warm: bool):
+    def __init__(self, sources_dir: Path, layouts_dir: Path, warm: bool):
         context = multiprocessing.get_context("spawn")
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_work, args=(child, sources_dir, warm),
+        self.process = context.Process(target=_work,
+                                       args=(child, sources_dir, layouts_dir, warm),
                                        daemon=True, name="make_handouts-render")
         self.process.start()
         child.close()
@@ -79,8 +80,10 @@ class _Worker:
 class RenderPool:
     """`size` warm workers; `run` hands a job to the next free one."""
 
-    def __init__(self, sources_dir: Path, size: int, timeout: float, warm: bool = True):
+    def __init__(self, sources_dir: Path, layouts_dir: Path, size: int, timeout: float,
+                 warm: bool = True):
         self.sources_dir = sources_dir
+        self.layouts_dir = layouts_dir
         self.size = size
         self.timeout = timeout
         self.warm = warm
@@ -90,7 +93,7 @@ class RenderPool:
 
     def _spawn(self) -> None:
         """A new worker, handed out once it is warm."""
-        worker = _Worker(self.sources_dir, self.warm)
+        worker = _Worker(self.sources_dir, self.layouts_dir, self.warm)
         self.workers.append(worker)
         self.starting.add(asyncio.create_task(self._when_ready(worker)))
 

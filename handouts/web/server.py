@@ -40,12 +40,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(host: str, port: int, sources_dir: Path, workers: int | None,
+def serve(host: str, port: int, sources_dir: Path, layouts_dir: Path, workers: int | None,
           timeout: float) -> int:
     """Run until interrupted; the render workers warm up as the server starts."""
     if not is_loopback(host):
         print(PROXY_WARNING.format(host=host), file=sys.stderr)
-    app = create_app(sources_dir, workers, timeout)
+    app = create_app(sources_dir, layouts_dir, workers, timeout)
     uvicorn.run(app, host=host, port=port, log_config=LOG_CONFIG, access_log=False,
                 server_header=False, proxy_headers=False, timeout_graceful_shutdown=10)
     return 0

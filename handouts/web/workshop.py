@@ -48,13 +48,14 @@ class PreviewPage:
 class Workshop:
     """Renders one patient's documents; lives in a worker process for its whole life."""
 
-    def __init__(self, sources_dir: Path):
+    def __init__(self, sources_dir: Path, layouts_dir: Path):
         self.sources = load_sources(sources_dir)
+        self.layouts_dir = layouts_dir
         self.renderers: dict[str, Renderer] = {}
 
     def renderer(self, layout: str) -> Renderer:
         if layout not in self.renderers:
-            self.renderers[layout] = Renderer(self.sources, layout)
+            self.renderers[layout] = Renderer(self.sources, layout, self.layouts_dir)
         return self.renderers[layout]
 
     def files(self, patient: Patient, layout: str = "standard",
