@@ -401,3 +401,11 @@ def test_serve_listens_on_loopback_and_warns_beyond_it(monkeypatch, capsys):
     warning = capsys.readouterr().err
     assert warning.startswith("serve: warning: listening on 0.0.0.0")
     assert "authenticating reverse proxy" in warning
+
+
+def test_the_form_starts_from_the_hospital_projects_profile(sources_copy):
+    profile = sources_copy / "hospital.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8").replace(
+        '"01 99 00 12 34"', '"01 99 00 98 76"'), encoding="utf-8")
+    page = TestClient(create_app(sources_copy, workers=1, warm=False)).get("/")  # no workers
+    assert input_value(page.text, "phone") == "01 99 00 98 76"
