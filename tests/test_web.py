@@ -144,7 +144,7 @@ def test_print_opens_the_leaflet_pdf_inline(clinician):
      ("5 µg/jour est hors des valeurs plausibles (10-1000 µg/jour) (vérifiez la valeur et "
      "son unité)")),
     ({"daily_dose_ug": "douze"}, "daily_dose_ug",
-     "nombre attendu (en µg par jour, par exemple 250)"),
+     "n'est pas un nombre (en µg par jour, par exemple 250)"),
     ({"next_refill": "31/02/2027"}, "next_refill", "date impossible (par exemple 15/01/2027)"),
     ({"next_refill": day(40)}, "next_refill",
      ("le remplissage ({}) est après l'alarme de réservoir bas ({}) (le remplissage doit "
