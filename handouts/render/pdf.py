@@ -65,11 +65,15 @@ class PdfWriter:
         self.font_config = FontConfiguration()
 
     def stylesheets(self, document: Document) -> list[str]:
-        """Style sheets in cascade order. Layouts such as large print change leaflets only:
-        the insert is large type already and the card has a fixed size."""
+        """Style sheets in cascade order: shared, the document kind's, then for a layout
+        other than the standard one the layout's and, if there is one, the layout's
+        sheet for that kind (`large-print-insert.css`). The card keeps its fixed size."""
         sheets = ["base.css", f"{document.kind}.css"]
-        if self.layout != "standard" and document.kind == "leaflet":
+        if self.layout != "standard" and document.kind != "card":
             sheets.append(f"{self.layout}.css")
+            specific = f"{self.layout}-{document.kind}.css"
+            if (self.layouts_dir / "css" / specific).is_file():
+                sheets.append(specific)
         return [f"css/{sheet}" for sheet in sheets]
 
     def html(self, document: Document, author: str, page_total: int = 0) -> str:
