@@ -551,7 +551,7 @@ class DocxWriter:
                 cell.paragraphs[-1].runs[0].font.color.rgb = RGBColor.from_string(
                     colours["title"])
             cell.paragraphs[-1].paragraph_format.space_before = Pt(0)
-        self.blocks(box.blocks, level + 1, cell, together=True)
+        self.blocks(box.blocks, level + 1 if box.title else level, cell, together=True)
 
 
 def write_docx(document: Document, author: str, layout: str = "standard") -> bytes:

@@ -19,6 +19,7 @@ from weasyprint.text.fonts import FontConfiguration
 from .. import PROJECT_ROOT
 from ..errors import InputError, Problem, RenderError
 from ..model import Document
+from .artifacts import mark_pagination_artifacts
 from .fetcher import AssetFetcher, RefusedURL
 
 LAYOUTS_DIR = PROJECT_ROOT / "layouts"
@@ -96,6 +97,8 @@ class PdfWriter:
                                      "layouts may only use files inside layouts/")) from None
 
     def write(self, rendered: weasyprint.document.Document, identity: str) -> bytes:
-        """The PDF bytes; `identity` fixes the PDF identifier so builds are reproducible."""
+        """The PDF bytes, footers and page numbers marked as artifacts (PDF/UA);
+        `identity` fixes the PDF identifier so builds are reproducible."""
         identifier = hashlib.sha256(identity.encode()).hexdigest()[:32].encode()
-        return rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+        return mark_pagination_artifacts(
+            rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier))
