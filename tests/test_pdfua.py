@@ -1,8 +1,10 @@
 """PDF/UA structure, checked on generic, stamped and fully rendered files: every content
 item of every page is either tagged (marked content whose MCID belongs to an element of
 the structure tree) or an artifact; language, title, DisplayDocTitle and tab order are
-set; headings nest without skipping a level. (A structural check written here, not a
-full PDF/UA validator such as veraPDF.)"""
+set; headings nest without skipping a level. The same files also go through `page`
+(page-validation on PyPI), an independent PDF/UA-1 validator that runs the veraPDF
+rules; it does not see a marked-content sequence left out of the structure tree,
+which the check written here does."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import io
 import itertools
 from dataclasses import replace
 
+import page as page_validation
 import pikepdf
 import pytest
 
@@ -109,6 +112,8 @@ def pdfua_problems(data: bytes) -> list[str]:
             problems.append(f"headings do not start with H1: {levels[:3]}")
         problems += [f"heading level skips from H{a} to H{b}"
                      for a, b in itertools.pairwise(levels) if b > a + 1]
+    validation = page_validation.validate_pdf_bytes(data, profile="ua1")
+    problems += [f"{failure.rule_id}: {failure.message}" for failure in validation.failures]
     return problems
 
 

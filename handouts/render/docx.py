@@ -433,13 +433,14 @@ class DocxWriter:
     def keep_with_following(self, block: Block, following: Block | None, container,
                             together: bool) -> None:
         """Word's "keep with next", as the PDF's keep-together rules: a paragraph with
-        the list it introduces, a list's first two items, its last items with the
-        paragraph that concludes it; in a subsection or box, everything but its end."""
+        the list or table it introduces, a list's first two items, its last items with
+        the paragraph that concludes it; in a subsection or box, everything but its end."""
         if isinstance(block, (Subsection, Box, Columns, FactTable, Table)):
             return
         paragraphs = container.paragraphs
         if isinstance(block, Paragraph):
-            keep = together and following is not None or isinstance(following, BulletList)
+            keep = together and following is not None or isinstance(
+                following, (BulletList, Columns, FactTable, Table))
             paragraphs[-1].paragraph_format.keep_with_next = keep or None
         elif isinstance(block, BulletList):
             items = paragraphs[-len(block.items):]
