@@ -16,13 +16,13 @@ import jinja2
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
-from .. import PROJECT_ROOT
 from ..errors import InputError, Problem, RenderError
 from ..model import Document
+from ..project import EMBEDDED
 from .artifacts import mark_pagination_artifacts
 from .fetcher import AssetFetcher, RefusedURL
 
-LAYOUTS_DIR = PROJECT_ROOT / "layouts"
+LAYOUTS_DIR = EMBEDDED.layouts_dir
 LAYOUTS = ("standard", "large-print")
 
 
