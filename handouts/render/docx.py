@@ -99,17 +99,23 @@ def _set_borders(cell, color: str, size_eighths: int,
     cell._tc.get_or_add_tcPr().append(borders)
 
 
-def _set_cell_margins(cell, top_mm: float, right_mm: float, bottom_mm: float,
-                      left_mm: float) -> None:
-    """Padding inside a cell, as the CSS padding of the box it stands for."""
-    margins = OxmlElement("w:tcMar")
+def _margins(tag: str, top_mm: float, right_mm: float, bottom_mm: float, left_mm: float):
+    """A cell padding element (`w:tcMar` for a cell, `w:tblCellMar` for a table's
+    default), as the CSS padding of what it stands for."""
+    margins = OxmlElement(tag)
     for side, value in (("top", top_mm), ("left", left_mm), ("bottom", bottom_mm),
                         ("right", right_mm)):
         margin = OxmlElement(f"w:{side}")
         margin.set(qn("w:w"), str(round(value * TWIPS_PER_MM)))
         margin.set(qn("w:type"), "dxa")
         margins.append(margin)
-    cell._tc.get_or_add_tcPr().append(margins)
+    return margins
+
+
+def _set_cell_margins(cell, top_mm: float, right_mm: float, bottom_mm: float,
+                      left_mm: float) -> None:
+    cell._tc.get_or_add_tcPr().append(_margins("w:tcMar", top_mm, right_mm, bottom_mm,
+                                               left_mm))
 
 
 def _fixed_table(table, widths_mm: list[float]) -> None:
@@ -130,13 +136,7 @@ def _fixed_table(table, widths_mm: list[float]) -> None:
     indent.set(qn("w:w"), "0")
     indent.set(qn("w:type"), "dxa")
     tbl_pr.append(indent)
-    margins = OxmlElement("w:tblCellMar")
-    for side in ("top", "left", "bottom", "right"):
-        margin = OxmlElement(f"w:{side}")
-        margin.set(qn("w:w"), "0")
-        margin.set(qn("w:type"), "dxa")
-        margins.append(margin)
-    tbl_pr.append(margins)
+    tbl_pr.append(_margins("w:tblCellMar", 0, 0, 0, 0))
     for column, width_mm in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths_mm,
                                 strict=True):
         column.set(qn("w:w"), str(round(width_mm * TWIPS_PER_MM)))
@@ -456,14 +456,8 @@ class DocxWriter:
         table = container.add_table(rows=rows, cols=columns)
         table._tbl.tblStyle_val = self.style_ids["Table Grid"]
         vertical, horizontal = self.style.sizes["cell_padding_mm"]
-        margins = OxmlElement("w:tblCellMar")
-        for side, value in (("top", vertical), ("left", horizontal), ("bottom", vertical),
-                            ("right", horizontal)):
-            margin = OxmlElement(f"w:{side}")
-            margin.set(qn("w:w"), str(round(value * TWIPS_PER_MM)))
-            margin.set(qn("w:type"), "dxa")
-            margins.append(margin)
-        table._tbl.tblPr.append(margins)
+        table._tbl.tblPr.append(_margins("w:tblCellMar", vertical, horizontal, vertical,
+                                         horizontal))
         return table
 
     def keep_table_together(self, table) -> None:
