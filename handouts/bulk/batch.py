@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -64,11 +65,11 @@ class Built:
     pdfs: list[tuple[str, tuple[PageParts, ...] | None]]
 
 
-def inputs_key(sources_dir: Path, layout: str, formats: list[str]) -> str:
+def inputs_key(sources_dir: Path, layouts_dir: Path, layout: str, formats: list[str]) -> str:
     """A fingerprint of everything besides the record that shapes its files: sources,
     layouts, the program itself, the layout and formats asked for."""
     digest = hashlib.sha256(f"{layout}|{','.join(formats)}".encode())
-    for folder, pattern in ((sources_dir, "*.yaml"), (LAYOUTS_DIR, "*"),
+    for folder, pattern in ((sources_dir, "*.yaml"), (layouts_dir, "*"),
                             (PACKAGE_DIR, "*.py")):
         for path in sorted(folder.rglob(pattern)):
             if path.is_file():
@@ -127,8 +128,8 @@ def _up_to_date(out_dir: Path, record_id: str, key: str) -> Built | None:
 _worker: dict = {}
 
 
-def _start_worker(sources: Sources, layout: str) -> None:
-    _worker["renderer"] = Renderer(sources, layout)
+def _start_worker(sources: Sources, layout: str, layouts_dir: Path) -> None:
+    _worker["renderer"] = Renderer(sources, layout, layouts_dir)
 
 
 def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: list[str]
@@ -161,12 +162,14 @@ def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: l
 
 
 class Progress:
-    """A progress bar on a terminal; plain lines (every tenth) otherwise."""
+    """A progress bar on a terminal; plain lines (every tenth) otherwise: when the
+    output is a file or a pipe (a log, a CI job) or the terminal is `TERM=dumb`. No
+    colour or other escape sequence is ever written, so NO_COLOR is always honoured."""
 
     def __init__(self, total: int, stream: TextIO):
         self.total, self.stream, self.done = total, stream, 0
         self.start = time.monotonic()
-        self.live = stream.isatty()
+        self.live = stream.isatty() and os.environ.get("TERM") != "dumb"
 
     def advance(self) -> None:
         self.done += 1
@@ -207,7 +210,7 @@ OnBuilt = Callable[[RecordResult, Built], None]
 
 
 def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
-                out_dir: Path, formats: list[str], layout: str, jobs: int,
+                out_dir: Path, formats: list[str], layout: str, layouts_dir: Path, jobs: int,
                 progress: Progress, on_built: OnBuilt) -> None:
     def chunks(part: list) -> list[list]:
         return [part[start:start + CHUNK] for start in range(0, len(part), CHUNK)]
@@ -215,7 +218,7 @@ def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
     if not todo:
         return
     if jobs <= 1:
-        _start_worker(sources, layout)
+        _start_worker(sources, layout, layouts_dir)
         for chunk in chunks(todo):
             _collect(chunk, _build_records([(p, k) for _, p, k in chunk], out_dir, formats),
                      progress, on_built)
@@ -226,7 +229,7 @@ def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
     per_worker = RECYCLE_AFTER // CHUNK
     for start in range(0, max(len(part) for part in parts), per_worker):
         pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker,
-                                     initargs=(sources, layout)) for _ in parts]
+                                     initargs=(sources, layout, layouts_dir)) for _ in parts]
         try:
             done = {pool.submit(_build_records, [(p, k) for _, p, k in chunk], out_dir,
                                 formats): chunk
@@ -268,7 +271,7 @@ def _sort(records: list[RawRecord], column: str | None, name: str) -> list[RawRe
 def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
               layout: str = "standard", jobs: int = 1, sort_by: str | None = None,
               force: bool = False, progress_stream: TextIO = sys.stderr,
-              display: str | None = None) -> BatchOutcome:
+              display: str | None = None, layouts_dir: Path = LAYOUTS_DIR) -> BatchOutcome:
     """Build every record of `table` into `out_dir`; see the module docstring."""
     name = display or str(table)
     records = _sort(read_table(table, name), sort_by, name)
@@ -285,7 +288,7 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
     sources = load_sources(sources_dir, sorted({p.lang for _, p, _ in valid}) or None)
     for leftover in [*out_dir.glob(".*.part"), *out_dir.glob("*/.*.part")]:
         leftover.unlink()  # the temporary file of a write a kill interrupted
-    base = inputs_key(sources_dir, layout, formats)
+    base = inputs_key(sources_dir, layouts_dir, layout, formats)
     todo, previous = [], {}
     for result, patient, raw in valid:
         key = record_key(base, raw)
@@ -302,7 +305,7 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
         combined = None
         if "pdf" in formats and valid:
             combined = CombinedPdf(stack.enter_context(atomic_file(combined_path)),
-                                   Stamper(PdfWriter(layout)))
+                                   Stamper(PdfWriter(layout, layouts_dir)))
 
         def add(result: RecordResult, built: Built) -> None:
             if combined is not None:
@@ -310,7 +313,7 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
                              lambda pages: f"{result.id} · ligne {result.row} · {pages} pages · "
                                            f"{positions[result.id]}/{len(valid)}")
 
-        _render_all(todo, sources, out_dir, formats, layout, jobs, progress, add)
+        _render_all(todo, sources, out_dir, formats, layout, layouts_dir, jobs, progress, add)
         for result, _, _ in valid:
             if result.skipped:
                 add(result, previous[result.id])
