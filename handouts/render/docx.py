@@ -42,6 +42,7 @@ TWIPS_PER_MM = 1440 / 25.4
 CARD_MM = (85.6, 54)
 CROP_MARK_MM = 4
 CARD_GAP_MM = 2
+CARD_PADDING_MM = 3
 FOOTER_FROM_EDGE_MM = 8
 _MAIN_PART = "word/document.xml"
 
@@ -73,12 +74,40 @@ class DocxStyle:
         return round(self.sizes["line_height"] / ARIAL_LINE_HEIGHT, 3)
 
 
+# The order WordprocessingML requires for the children of table, row and cell
+# properties (Word refuses a file whose properties are out of order).
+_PROPERTY_ORDER = {
+    "tblPr": ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize",
+              "tblStyleColBandSize", "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders",
+              "shd", "tblLayout", "tblCellMar", "tblLook"),
+    "trPr": ("cnfStyle", "divId", "gridBefore", "gridAfter", "wBefore", "wAfter",
+             "cantSplit", "trHeight", "tblHeader", "tblCellSpacing", "jc", "hidden"),
+    "tcPr": ("cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd",
+             "noWrap", "tcMar", "textDirection", "tcFitText", "vAlign", "hideMark"),
+}
+
+
+def _set_property(properties, element) -> None:
+    """Put `element` into table, row or cell properties, replacing one of the same
+    name, at its place in the schema's order."""
+    order = _PROPERTY_ORDER[properties.tag.split("}")[1]]
+    name = element.tag.split("}")[1]
+    for old in properties.findall(element.tag):
+        properties.remove(old)
+    later = [child for child in properties
+             if child.tag.split("}")[1] in order[order.index(name) + 1:]]
+    if later:
+        later[0].addprevious(element)
+    else:
+        properties.append(element)
+
+
 def _set_shading(cell, fill: str) -> None:
     shading = OxmlElement("w:shd")
     shading.set(qn("w:val"), "clear")
     shading.set(qn("w:color"), "auto")
     shading.set(qn("w:fill"), fill)
-    cell._tc.get_or_add_tcPr().append(shading)
+    _set_property(cell._tc.get_or_add_tcPr(), shading)
 
 
 def _set_borders(cell, color: str, size_eighths: int,
@@ -96,7 +125,7 @@ def _set_borders(cell, color: str, size_eighths: int,
             border.set(qn("w:space"), "0")
             border.set(qn("w:color"), color_of_side)
         borders.append(border)
-    cell._tc.get_or_add_tcPr().append(borders)
+    _set_property(cell._tc.get_or_add_tcPr(), borders)
 
 
 def _margins(tag: str, top_mm: float, right_mm: float, bottom_mm: float, left_mm: float):
@@ -114,29 +143,17 @@ def _margins(tag: str, top_mm: float, right_mm: float, bottom_mm: float, left_mm
 
 def _set_cell_margins(cell, top_mm: float, right_mm: float, bottom_mm: float,
                       left_mm: float) -> None:
-    cell._tc.get_or_add_tcPr().append(_margins("w:tcMar", top_mm, right_mm, bottom_mm,
-                                               left_mm))
+    _set_property(cell._tc.get_or_add_tcPr(),
+                  _margins("w:tcMar", top_mm, right_mm, bottom_mm, left_mm))
 
 
-def _fixed_table(table, widths_mm: list[float]) -> None:
-    """Column widths that office software keeps as given: a fixed layout, the grid and
-    every cell set, no indent and no default cell padding."""
+def _set_widths(table, widths_mm: list[float]) -> None:
+    """Column widths: the table's, its grid's and every cell's."""
     table.autofit = False
-    tbl_pr = table._tbl.tblPr
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    tbl_pr.append(layout)
     width = OxmlElement("w:tblW")
     width.set(qn("w:w"), str(round(sum(widths_mm) * TWIPS_PER_MM)))
     width.set(qn("w:type"), "dxa")
-    for old in tbl_pr.findall(qn("w:tblW")):
-        tbl_pr.remove(old)
-    tbl_pr.append(width)
-    indent = OxmlElement("w:tblInd")
-    indent.set(qn("w:w"), "0")
-    indent.set(qn("w:type"), "dxa")
-    tbl_pr.append(indent)
-    tbl_pr.append(_margins("w:tblCellMar", 0, 0, 0, 0))
+    _set_property(table._tbl.tblPr, width)
     for column, width_mm in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths_mm,
                                 strict=True):
         column.set(qn("w:w"), str(round(width_mm * TWIPS_PER_MM)))
@@ -145,22 +162,33 @@ def _fixed_table(table, widths_mm: list[float]) -> None:
             cell.width = Mm(width_mm)
 
 
+def _fixed_table(table, widths_mm: list[float]) -> None:
+    """Column widths that office software keeps as given: a fixed layout (`autofit`
+    off), the grid and every cell set, no indent and no default cell padding."""
+    _set_widths(table, widths_mm)
+    indent = OxmlElement("w:tblInd")
+    indent.set(qn("w:w"), "0")
+    indent.set(qn("w:type"), "dxa")
+    _set_property(table._tbl.tblPr, indent)
+    _set_property(table._tbl.tblPr, _margins("w:tblCellMar", 0, 0, 0, 0))
+
+
 def _set_row_height(row, height_mm: float, rule: str = "exact") -> None:
     height = OxmlElement("w:trHeight")
     height.set(qn("w:val"), str(round(height_mm * TWIPS_PER_MM)))
     height.set(qn("w:hRule"), rule)
-    row._tr.get_or_add_trPr().append(height)
+    _set_property(row._tr.get_or_add_trPr(), height)
 
 
 def _keep_row_on_one_page(row) -> None:
     """A box (a one-row table) never breaks across pages, as `break-inside: avoid`."""
-    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    _set_property(row._tr.get_or_add_trPr(), OxmlElement("w:cantSplit"))
 
 
 def _mark_header_row(row) -> None:
     """Repeat the row on each page and tell screen readers it is a header."""
     header = OxmlElement("w:tblHeader")
-    row._tr.get_or_add_trPr().append(header)
+    _set_property(row._tr.get_or_add_trPr(), header)
 
 
 def _add_field(paragraph, instruction: str, size: float) -> None:
@@ -342,7 +370,7 @@ class DocxWriter:
             _set_borders(table.cell(1, column + 1), "000000", 2, ("top", "bottom"))
             _set_borders(table.cell(1, column), "BBBBBB", 2,
                          overrides={"top": (band, 45)} if column == 1 else None)
-            _set_cell_margins(table.cell(1, column), 1.5, 3, 1, 3)
+            _set_cell_margins(table.cell(1, column), 1.5, CARD_PADDING_MM, 1, CARD_PADDING_MM)
         for cell in table._cells:
             cell.paragraphs[0].paragraph_format.space_after = Pt(0)
             cell.paragraphs[0].paragraph_format.line_spacing = Pt(1)
@@ -351,6 +379,9 @@ class DocxWriter:
             cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
         for page in model.front:
             self.blocks(page.blocks, 2, front)
+        inside = card_width - 2 * CARD_PADDING_MM
+        for facts in front.tables:  # labels 34 %, as card.css
+            _set_widths(facts, [inside * 0.34, inside * 0.66])
         self.heading(labels["card_back"], 2, back)
         self.blocks(model.body, 3, back)
         for cell in (front, back):
@@ -456,8 +487,8 @@ class DocxWriter:
         table = container.add_table(rows=rows, cols=columns)
         table._tbl.tblStyle_val = self.style_ids["Table Grid"]
         vertical, horizontal = self.style.sizes["cell_padding_mm"]
-        table._tbl.tblPr.append(_margins("w:tblCellMar", vertical, horizontal, vertical,
-                                         horizontal))
+        _set_property(table._tbl.tblPr,
+                      _margins("w:tblCellMar", vertical, horizontal, vertical, horizontal))
         return table
 
     def keep_table_together(self, table) -> None:
