@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 from .build import Renderer
 from .compose import compose
 from .errors import Problem
 from .records.patient import Patient, PlanStep
-from .render.pdf import LAYOUTS
+from .render.pdf import LAYOUTS, LAYOUTS_DIR
 from .sources.loading import Sources
 
 PX_TO_MM = 25.4 / 96
@@ -75,13 +76,13 @@ def card_overflow_mm(rendered) -> float:
     return round(worst * PX_TO_MM, 1)
 
 
-def fit_problems(sources: Sources, langs: list[str], layouts: tuple[str, ...] = LAYOUTS
+def fit_problems(sources: Sources, langs: list[str], layouts_dir: Path = LAYOUTS_DIR
                  ) -> list[Problem]:
-    """Every insert or card that does not fit, in any layout, with the language, document,
-    layout and excess."""
+    """Every insert or card that does not fit, in any layout (with the style sheets of
+    `layouts_dir`), with the language, document, layout and excess."""
     problems = []
-    for layout in layouts:
-        renderer = Renderer(sources, layout)
+    for layout in LAYOUTS:
+        renderer = Renderer(sources, layout, layouts_dir)
         shown_layout = "" if layout == "standard" else f", {layout}"
         for lang in langs:
             where = sources.shown(lang)
