@@ -10,11 +10,12 @@ from pathlib import Path
 import weasyprint
 
 from .compose import compose, documents_for
-from .errors import Problem, RenderError
+from .errors import Problem, RecordDoesNotFit, RenderError
 from .model import Document, split_personal
-from .output import output_path, write_atomic
+from .output import output_path, write_together
 from .records.patient import Patient
 from .render.docx import DocxTemplate, fillable, slot_marker, write_docx
+from .render.measure import card_overflow_mm
 from .render.pdf import LAYOUTS_DIR, PdfWriter
 from .render.stamp import PageParts, Stamper, Template
 from .sources.loading import Sources
@@ -89,6 +90,14 @@ class Renderer:
                        ) -> weasyprint.document.Document:
         rendered = self.layout(document, personal)
         pages = len(rendered.pages)
+        if personal and document.kind in ONE_PAGE_KINDS and pages != 1:
+            raise RecordDoesNotFit(Problem(
+                "", f"the {document.kind} takes {pages} pages; it must fit on one",
+                "shorten name, prescriber or the pump details"))
+        if personal and document.kind == "card" and (excess := card_overflow_mm(rendered)):
+            raise RecordDoesNotFit(Problem(
+                "", f"the wallet card's text runs {excess} mm past the card",
+                "shorten name, pump_model or implanting_centre"))
         if document.kind in ONE_PAGE_KINDS and pages != 1:
             raise RenderError(Problem(
                 self.sources.shown(document.lang),
@@ -186,7 +195,7 @@ def build_patient(sources: Sources, patient: Patient, out_dir: Path, formats: li
 
 
 def write_all(results: list[Rendered]) -> list[Path]:
-    for item in results:
-        write_atomic(item.path, item.data)
+    """Write a command's files all or nothing (a full disk leaves none of them)."""
+    write_together([(item.path, item.data) for item in results])
     return [item.path for item in results]
 
