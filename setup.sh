@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Set up make_handouts on a Debian machine and build the default leaflets into output/.
-# Installs what is missing: the system libraries and fonts WeasyPrint needs (apt-get,
+# Installs what is missing: the system libraries and fonts WeasyPrint needs, poppler and
+# LibreOffice (the tests read PDFs and convert the DOCX files) (apt-get,
 # as root or through sudo), then a virtual environment in .venv with the project.
 # Extra arguments are passed to `make_handouts.py` (e.g. --lang fr).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2
-          poppler-utils chromium chromium-driver)
+          poppler-utils chromium chromium-driver libreoffice-writer-nogui)
 missing=()
 for package in "${packages[@]}"; do
   if [ "$package" = python3-venv ] && python3 -c "import venv, ensurepip" 2>/dev/null; then
+    continue
+  fi
+  # The DOCX tests convert with LibreOffice; any installed LibreOffice will do.
+  if [ "$package" = libreoffice-writer-nogui ] && command -v soffice >/dev/null; then
     continue
   fi
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \

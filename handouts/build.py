@@ -57,47 +57,34 @@ class Renderer:
                  layouts_dir: Path = LAYOUTS_DIR):
         self.sources = sources
         self.pdf = PdfWriter(layout, layouts_dir)
-        self.shared: dict[tuple, weasyprint.document.Document] = {}
+        self.shared: dict[tuple, tuple[weasyprint.document.Document, int]] = {}
         self.stamper = Stamper(self.pdf)
         self.templates: dict[Document, Template] = {}
         self.docx_templates: dict[Document, DocxTemplate] = {}
 
-    def shared_leaflet(self, document: Document) -> weasyprint.document.Document:
+    def shared_leaflet(self, document: Document) -> tuple[weasyprint.document.Document, int]:
         """A leaflet's pages laid out once for every leaflet with the same sections (the
-        same language, variant and contact numbers), with its front pages as a shape."""
+        same language, variant and contact numbers), with its front pages as a shape;
+        also how many pages those front pages take."""
         key = (document.lang, document.variant, document.sections)
         if key not in self.shared:
-            self.shared[key] = self.layout(split_personal(document)[0], personal=False)
+            shape = split_personal(document)[0]
+            rendered = self.pdf.render(shape, self.sources.profile.name)
+            self.shared[key] = (rendered, first_section_page(rendered, shape))
         return self.shared[key]
 
-    def check_front_pages(self, document: Document, front_pages: int,
-                          personal: bool = False) -> None:
-        """Each personal page must be exactly one page, or page numbers would shift."""
-        if front_pages != len(document.front) and personal:
-            raise RecordDoesNotFit(Problem(
-                "", f"the {document.variant} leaflet's personal pages take {front_pages} "
-                f"pages instead of {len(document.front)}",
-                "shorten name or prescriber, or use fewer plan steps"))
-        if front_pages != len(document.front):
-            raise RenderError(Problem(
-                self.sources.shown(document.lang),
-                f"documents.{document.variant}_leaflet: the personal pages take {front_pages} "
-                f"pages instead of {len(document.front)}",
-                "shorten the preamble or the labels, or use fewer plan steps"))
-
     def layout(self, document: Document, personal: bool) -> weasyprint.document.Document:
-        """Lay out a document; a personal leaflet reuses the shared pages."""
+        """Lay out a document; a personal leaflet reuses the shared pages when its
+        personal pages take as many pages as the shared layout's front pages (otherwise
+        the shared pages' numbers would be wrong, and the whole leaflet is laid out)."""
         author = self.sources.profile.name
-        if document.kind != "leaflet":
+        if document.kind != "leaflet" or not personal:
             return self.pdf.render(document, author)
-        if not personal:
-            rendered = self.pdf.render(document, author)
-            self.check_front_pages(document, first_section_page(rendered, document))
-            return rendered
-        shared = self.shared_leaflet(document)
+        shared, front_pages = self.shared_leaflet(document)
         front = self.pdf.render(document, author, len(shared.pages))
-        self.check_front_pages(document, len(front.pages), personal=True)
-        return front.copy(front.pages + shared.pages[len(document.front):])
+        if len(front.pages) != front_pages:
+            return self.pdf.render(document, author)
+        return front.copy(front.pages + shared.pages[front_pages:])
 
     def checked_layout(self, document: Document, personal: bool
                        ) -> weasyprint.document.Document:

@@ -1,17 +1,19 @@
 """Measuring fit by rendering: the withdrawal insert must stay on one page and the
-wallet card's text inside the card, in every language, generic and for a patient with
-long details (a specimen record)."""
+wallet card's text inside the card, in every language and layout, generic and for a
+patient with long details (a specimen record)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 from .build import Renderer
 from .compose import compose
 from .errors import Problem
 from .records.patient import Patient, PlanStep
 from .render.measure import card_overflow_mm, overflow_mm
+from .render.pdf import LAYOUTS, LAYOUTS_DIR
 from .sources.loading import Sources
 
 
@@ -37,25 +39,30 @@ def specimen(variant: str, lang: str) -> Patient:
                    implant_date=dt.date(2024, 12, 31))
 
 
-def fit_problems(sources: Sources, langs: list[str], renderer: Renderer | None = None
+def fit_problems(sources: Sources, langs: list[str], layouts_dir: Path = LAYOUTS_DIR
                  ) -> list[Problem]:
-    """Every insert or card that does not fit, with the language, document and excess."""
-    renderer = renderer or Renderer(sources)
+    """Every insert or card that does not fit, in any layout (with the style sheets of
+    `layouts_dir`), with the language, document, layout and excess."""
     problems = []
-    for lang in langs:
-        where = sources.shown(lang)
-        for variant, kind in (("oral", "insert"), ("intrathecal", "insert"),
-                              ("intrathecal", "card")):
-            for patient in (None, specimen(variant, lang)):
-                document = compose(sources, lang, variant, kind, patient)
-                rendered = renderer.pdf.render(document, sources.profile.name)
-                excess = overflow_mm(rendered) if kind == "insert" else card_overflow_mm(rendered)
-                if kind == "insert" and len(rendered.pages) > 1:
-                    excess = max(excess, 0.1)
-                if excess > 0:
-                    which = "for a patient with long details" if patient else "generic"
-                    limit = "its one page" if kind == "insert" else "the 85.6 x 54 mm card"
-                    problems.append(Problem(
-                        where, f"documents.{variant}_{kind}: the {lang} {kind} ({which}) runs "
-                        f"{excess} mm past {limit}", "shorten its text"))
+    for layout in LAYOUTS:
+        renderer = Renderer(sources, layout, layouts_dir)
+        shown_layout = "" if layout == "standard" else f", {layout}"
+        for lang in langs:
+            where = sources.shown(lang)
+            for variant, kind in (("oral", "insert"), ("intrathecal", "insert"),
+                                  ("intrathecal", "card")):
+                for patient in (None, specimen(variant, lang)):
+                    document = compose(sources, lang, variant, kind, patient)
+                    rendered = renderer.pdf.render(document, sources.profile.name)
+                    excess = (overflow_mm(rendered) if kind == "insert"
+                              else card_overflow_mm(rendered))
+                    if kind == "insert" and len(rendered.pages) > 1:
+                        excess = max(excess, 0.1)
+                    if excess > 0:
+                        which = "for a patient with long details" if patient else "generic"
+                        limit = "its one page" if kind == "insert" else "the 85.6 x 54 mm card"
+                        problems.append(Problem(
+                            where, f"documents.{variant}_{kind}: the {lang} {kind} "
+                            f"({which}{shown_layout}) runs {excess} mm past {limit}",
+                            "shorten its text"))
     return problems

@@ -46,10 +46,41 @@ def run_cli(capsys, *argv: str) -> tuple[int, list[str], list[str]]:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
-    """The default build (French, both variants, PDF and DOCX), made once."""
+    """The default build (every language and variant, PDF and DOCX), made once."""
     out = tmp_path_factory.mktemp("built")
-    assert main(["--out", str(out), "--lang", "fr"]) == 0
+    assert main(["--out", str(out)]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def built_large_print(tmp_path_factory) -> Path:
+    """The default build in the large-print layout, made once."""
+    out = tmp_path_factory.mktemp("built-large-print")
+    assert main(["--out", str(out), "--layout", "large-print"]) == 0
+    return out
+
+
+SAMPLE_LAYOUTS = ("standard", "large-print")
+SAMPLE_LANGS = ("fr", "en")
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory) -> dict[tuple[str, str, str], Path]:
+    """The documents of the sample oral and pump patients (tests/test_patient.py) in
+    each language and layout, made once: (variant, lang, layout) -> their folder."""
+    from tests.test_patient import ORAL, PUMP, write_record
+
+    root = tmp_path_factory.mktemp("samples")
+    folders = {}
+    for record in (ORAL, PUMP):
+        for lang in SAMPLE_LANGS:
+            for layout in SAMPLE_LAYOUTS:
+                name = f"{record['variant']}-{lang}-{layout}"
+                path = write_record(root, {**record, "id": name, "lang": lang}, f"{name}.yaml")
+                assert main(["patient", str(path), "--out", str(root / "out"),
+                             "--layout", layout]) == 0
+                folders[(record["variant"], lang, layout)] = root / "out" / name
+    return folders
 
 
 @pytest.fixture

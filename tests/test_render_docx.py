@@ -58,3 +58,20 @@ def test_docx_body_text_is_at_least_12_pt(built):
     assert document.styles["Normal"].font.size.pt >= 12
     insert = docx.Document(built / "fr" / "baclofen-oral-insert.docx")
     assert insert.styles["Normal"].font.size.pt >= 16
+
+
+def test_table_row_and_cell_properties_are_in_schema_order(built):
+    """Word refuses a file whose table, row or cell properties are out of the order
+    WordprocessingML requires (LibreOffice does not mind, so its tests cannot see it)."""
+    from handouts.render.docx import _PROPERTY_ORDER
+
+    checked = 0
+    for path in sorted(built.rglob("*.docx")):
+        body = docx.Document(path).element.body
+        for kind, order in _PROPERTY_ORDER.items():
+            for properties in body.iter(qn(f"w:{kind}")):
+                names = [child.tag.split("}")[1] for child in properties]
+                assert all(name in order for name in names), (path.name, names)
+                assert names == sorted(names, key=order.index), (path.name, kind, names)
+                checked += 1
+    assert checked > 100

@@ -20,6 +20,7 @@ from weasyprint.text.fonts import FontConfiguration
 from ..errors import InputError, Problem, RenderError
 from ..model import Document
 from ..project import EMBEDDED
+from .artifacts import mark_pagination_artifacts
 from .fetcher import AssetFetcher, RefusedURL
 
 LAYOUTS_DIR = EMBEDDED.layouts_dir
@@ -83,11 +84,15 @@ class PdfWriter:
         self.font_config = FontConfiguration()
 
     def stylesheets(self, document: Document) -> list[str]:
-        """Style sheets in cascade order. Layouts such as large print change leaflets only:
-        the insert is large type already and the card has a fixed size."""
+        """Style sheets in cascade order: shared, the document kind's, then for a layout
+        other than the standard one the layout's and, if there is one, the layout's
+        sheet for that kind (`large-print-insert.css`). The card keeps its fixed size."""
         sheets = ["base.css", f"{document.kind}.css"]
-        if self.layout != "standard" and document.kind == "leaflet":
+        if self.layout != "standard" and document.kind != "card":
             sheets.append(f"{self.layout}.css")
+            specific = f"{self.layout}-{document.kind}.css"
+            if (self.layouts_dir / "css" / specific).is_file():
+                sheets.append(specific)
         return [f"css/{sheet}" for sheet in sheets]
 
     def html(self, document: Document, author: str, page_total: int = 0) -> str:
@@ -110,6 +115,8 @@ class PdfWriter:
                                      "layouts may only use files inside layouts/")) from None
 
     def write(self, rendered: weasyprint.document.Document, identity: str) -> bytes:
-        """The PDF bytes; `identity` fixes the PDF identifier so builds are reproducible."""
+        """The PDF bytes, footers and page numbers marked as artifacts (PDF/UA);
+        `identity` fixes the PDF identifier so builds are reproducible."""
         identifier = hashlib.sha256(identity.encode()).hexdigest()[:32].encode()
-        return rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+        return mark_pagination_artifacts(
+            rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier))

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..build import Renderer
 from ..errors import InputError, Problem
 from ..fit import fit_problems
 from ..render.pdf import LAYOUTS_DIR
@@ -76,8 +75,7 @@ def check_sources(sources_dir: Path, langs: list[str] | None = None, fit: bool =
         report.errors += [p for p in error.problems if p not in report.errors]
         return report
     if fit:
-        report.errors += fit_problems(sources, list(sources.languages),
-                                      Renderer(sources, layouts_dir=layouts_dir))
+        report.errors += fit_problems(sources, list(sources.languages), layouts_dir)
     return report
 
 
