@@ -12,10 +12,11 @@ from pathlib import Path
 
 from . import PROJECT_ROOT
 from .build import FORMATS, build_generic, build_patient, write_all
-from .bulk.batch import run_batch
+from .bulk.batch import PrintOptions, run_batch
 from .compose import VARIANTS
 from .errors import HandoutsError, InputError, Problem
 from .output import write_atomic
+from .records.columns import load_column_map
 from .records.validate import read_patient_file, validate_record
 from .render.pdf import LAYOUTS
 from .sources.loading import SOURCES_DIR, available_languages, display_path, load_sources
@@ -56,23 +57,38 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="only this language (repeatable; default: every language in sources/)")
     parser.add_argument("--variant", choices=VARIANTS, action="append", dest="variants",
                         help="only this variant (repeatable; default: both)")
+    _allow_incomplete_option(parser)
+    return parser
+
+
+def _allow_incomplete_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-incomplete", action="store_true",
                         help="build a translation with errors or stale strings anyway, using "
                              "the French text where it is missing or wrong (each fallback is "
-                             "printed on stderr)")
-    return parser
+                             "printed on stderr); without it, such a language's documents are "
+                             "not built and the others are (exit 1)")
+
+
+def _print_notices(notices: list[Problem]) -> None:
+    for notice in notices:
+        print(f"{notice.where}: warning: {notice.message}", file=sys.stderr)
 
 
 def run_build(argv: Sequence[str]) -> int:
     args = _build_parser().parse_args(argv)
-    sources = load_sources(args.sources, args.langs, args.allow_incomplete)
-    for notice in sources.notices:
-        print(f"{notice.where}: warning: {notice.message}", file=sys.stderr)
-    langs = args.langs or available_languages(args.sources)
+    refused: dict[str, list[Problem]] = {}
+    sources = load_sources(args.sources, args.langs, args.allow_incomplete, refused)
+    if refused and not sources.languages:
+        raise InputError([p for problems in refused.values() for p in problems])
+    _print_notices(sources.notices)
+    langs = [lang for lang in args.langs or available_languages(args.sources)
+             if lang not in refused]
     paths = build_generic(sources, args.out, langs, args.variants or list(VARIANTS),
                           args.formats or list(FORMATS), args.layout)
     _print_paths(paths)
-    return 0
+    for problem in (p for problems in refused.values() for p in problems):
+        print(problem, file=sys.stderr)
+    return 1 if refused else 0
 
 
 def run_check(argv: Sequence[str]) -> int:
@@ -114,12 +130,14 @@ def run_patient(argv: Sequence[str]) -> int:
                     "fields are described in README.md.")
     parser.add_argument("file", type=Path, metavar="FILE.yaml", help="the patient record")
     _common(parser)
+    _allow_incomplete_option(parser)
     args = parser.parse_args(argv)
     if not args.file.is_file():
         raise InputError(Problem(str(args.file), "file not found"))
     patient = validate_record(read_patient_file(args.file, str(args.file)),
                               available_languages(args.sources))
-    sources = load_sources(args.sources, [patient.lang])
+    sources = load_sources(args.sources, [patient.lang], args.allow_incomplete)
+    _print_notices(sources.notices)
     results = build_patient(sources, patient, args.out, args.formats or list(FORMATS),
                             args.layout)
     _print_paths(write_all(results))
@@ -164,20 +182,40 @@ def run_batch_command(argv: Sequence[str]) -> int:
         prog="make_handouts.py batch",
         description="Build every record of a spreadsheet (CSV with , ; or tab, UTF-8 or "
                     "Windows-1252; XLSX) or a YAML list: each record's files as 'patient' makes "
-                    "them, one combined print-ready PDF and manifest.json. Bad rows are "
-                    "reported and skipped (exit 1); records already up to date are skipped.")
+                    "them, one combined print-ready PDF (a separator sheet and a bookmark per "
+                    "record), manifest.json and rejected.csv (the refused rows, with their "
+                    "errors, for the ward). Bad rows are reported and skipped (exit 1); "
+                    "columns that are not record fields are ignored (one warning); records "
+                    "already up to date are skipped.")
     parser.add_argument("file", type=Path, metavar="FILE", help=".csv, .xlsx or .yaml")
     _common(parser)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="worker processes (default: one per core)")
     parser.add_argument("--sort-by", metavar="COLUMN",
-                        help="order of the combined PDF (e.g. a ward column); default: file order")
+                        help="order of the combined PDF: a field or a header of the file, "
+                             "e.g. Service or ward; default: file order")
     parser.add_argument("--force", action="store_true", help="rebuild records already up to date")
+    parser.add_argument("--columns", type=Path, metavar="MAP.yaml",
+                        help="the file's own headers for each field, e.g. 'name: [Prénom, Nom]' "
+                             "(see README); French headers are known without it")
+    parser.add_argument("--split-by", choices=["ward"],
+                        help="one print file per ward instead of one for the whole batch")
+    parser.add_argument("--band", action="store_true",
+                        help="mark each record with a band on its first page instead of a "
+                             "separator sheet")
+    _allow_incomplete_option(parser)
     args = parser.parse_args(argv)
     out = args.out if args.out != DEFAULT_OUT else DEFAULT_OUT / args.file.stem
+    column_map = load_column_map(args.columns, str(args.columns)) if args.columns else None
     outcome = run_batch(args.file, out, args.sources, args.formats or list(FORMATS), args.layout,
-                        max(1, args.jobs), args.sort_by, args.force, display=str(args.file))
+                        max(1, args.jobs), args.sort_by, args.force, display=str(args.file),
+                        column_map=column_map, allow_incomplete=args.allow_incomplete,
+                        arrange=PrintOptions(split_by_ward=args.split_by == "ward",
+                                             band=args.band))
     _print_paths(outcome.written)
+    _print_notices(outcome.notices)
+    for problem in outcome.language_problems:
+        print(problem, file=sys.stderr)
     for result in outcome.results:
         for error in result.errors:
             print(error, file=sys.stderr)

@@ -10,23 +10,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem
-from ..sources.content import suggest
 from ..sources.yamlsource import YamlList, YamlMap, read_yaml
-from .validate import ALL_FIELDS, RawRecord
+from .columns import ColumnMap, match_header
+from .validate import RawRecord
 
 MAX_TABLE_BYTES = 50_000_000
 MAX_RECORDS = 100_000
-
-
-def _column_name(header: Any) -> str:
-    """`Daily dose (mg)` and `daily-dose mg` both become `daily_dose_mg`."""
-    text = str(header or "").strip().lstrip("\ufeff").lower()
-    return re.sub(r"[^a-z0-9µ]+", "_", text.replace("µg", "ug")).strip("_")
 
 
 def _decode(data: bytes) -> str:
@@ -71,46 +64,38 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _from_rows(rows: list[list[Any]], name: str) -> list[RawRecord]:
+def _from_rows(rows: list[list[Any]], name: str, column_map: ColumnMap | None,
+               notices: list[Problem]) -> list[RawRecord]:
     while rows and not any(str(c or "").strip() for c in rows[-1]):
         rows.pop()
     if not rows:
         raise InputError(Problem(name, "the file is empty", "the first row names the columns"))
-    columns = [_column_name(header) for header in rows[0]]
-    problems = []
-    for index, column in enumerate(columns, 1):
-        if column and column not in ALL_FIELDS:
-            problems.append(Problem(f"{name}: row 1, column {index}",
-                                    f"unknown column '{rows[0][index - 1]}'",
-                                    suggest(column, ALL_FIELDS)))
-    if "id" not in columns:
-        problems.append(Problem(f"{name}: row 1", "no 'id' column",
-                                "each record needs an id, used to name its files"))
-    duplicates = {c for c in columns if c and columns.count(c) > 1}
-    problems += [Problem(f"{name}: row 1", f"column '{c}' appears twice") for c in duplicates]
+    header, warnings = match_header(rows[0], name, column_map)
     if len(rows) - 1 > MAX_RECORDS:
-        problems.append(Problem(name, f"more than {MAX_RECORDS} records"))
-    if problems:
-        raise InputError(problems)
+        raise InputError(Problem(name, f"more than {MAX_RECORDS} records"))
+    notices += warnings
     records = []
     for number, row in enumerate(rows[1:], 2):
         if not any(str(c or "").strip() for c in row):
             continue
-        values = {column: _cell(value) for column, value in zip(columns, row) if column}
-        values = {k: v for k, v in values.items() if v not in ("", None)}
-        records.append(_raw(values, number, name))
+        values = header.values([_cell(value) for value in row])
+        records.append(_raw(values, number, name, (header.texts, tuple(row))))
     return records
 
 
-def _raw(values: dict[str, Any], row: int, name: str) -> RawRecord:
+def _raw(values: dict[str, Any], row: int, name: str,
+         source: tuple[tuple[str, ...], tuple[Any, ...]] = ((), ())) -> RawRecord:
     def locate(field: str | None) -> str:
         return f"{name}: row {row}" + (f", column {field}" if field else "")
-    return RawRecord(values, locate, row)
+    return RawRecord(values, locate, row, source)
 
 
-def read_table(path: Path, display: str | None = None) -> list[RawRecord]:
+def read_table(path: Path, display: str | None = None, column_map: ColumnMap | None = None,
+               notices: list[Problem] | None = None) -> list[RawRecord]:
     """The records of a CSV, XLSX or YAML batch file; InputError if the file is unusable
-    (empty, unknown columns, no id column, duplicate ids)."""
+    (empty, no id column, a misspelt column, duplicate ids). Columns are matched by
+    columns.py; its warnings (ignored columns) are added to `notices`."""
+    notices = [] if notices is None else notices
     name = display or str(path)
     if not path.is_file():
         raise InputError(Problem(name, "file not found"))
@@ -121,9 +106,9 @@ def read_table(path: Path, display: str | None = None) -> list[RawRecord]:
         if suffix in (".yaml", ".yml"):
             records = _yaml_records(path, name)
         elif suffix == ".xlsx":
-            records = _from_rows(_xlsx_rows(path), name)
+            records = _from_rows(_xlsx_rows(path), name, column_map, notices)
         elif suffix in (".csv", ".tsv", ".txt"):
-            records = _from_rows(_csv_rows(path), name)
+            records = _from_rows(_csv_rows(path), name, column_map, notices)
         else:
             raise InputError(Problem(name, f"unknown file type '{suffix}'",
                                      "use .csv, .xlsx or .yaml"))
