@@ -33,7 +33,7 @@ from .. import PROJECT_ROOT
 from ..build import Renderer, patient_documents, render_documents
 from ..errors import InputError, Problem
 from ..output import atomic_file, write_atomic
-from ..records.columns import FORMULA_STARTS, ColumnMap, field_for, header_key
+from ..records.columns import FORMULA_STARTS, OWN_COLUMNS, ColumnMap, field_for, header_key
 from ..records.patient import Patient
 from ..records.readers import read_table
 from ..records.validate import ALL_FIELDS, RawRecord, validate_record
@@ -415,7 +415,7 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
                for f in result.files]
     written += [out_dir / print_names[ward] for ward in writers]
     rejected_path = out_dir / "rejected.csv"
-    write_atomic(rejected_path, rejected_csv(rejected))
+    write_atomic(rejected_path, rejected_csv(rejected, records[0].source[0] if records else ()))
     written.append(rejected_path)
     manifest_path = out_dir / "manifest.json"
     manifest = {
@@ -437,23 +437,25 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
                         [p for problems in refused.values() for p in problems])
 
 
-def rejected_csv(rejected: list[tuple[RawRecord, RecordResult]]) -> bytes:
+def rejected_csv(rejected: list[tuple[RawRecord, RecordResult]], header: tuple[str, ...]
+                 ) -> bytes:
     """The refused rows as they were in the input, plus an `errors` column, for the ward
     to fix and send again (so names are in it). UTF-8 with a byte order mark and `;`,
     as French spreadsheets open it; a cell that a spreadsheet would take for a formula
     (= + - @) is written after an apostrophe, which `batch` removes when it reads it."""
-    header: tuple[str, ...] = next((raw.source[0] for raw, _ in rejected if raw.source[0]), ())
     if not header:  # a YAML list: its fields become the columns
         present = {f for raw, _ in rejected for f in raw.values}
         header = tuple(f for f in ALL_FIELDS if f in present)
+    kept = [i for i, text in enumerate(header) if header_key(text) not in OWN_COLUMNS]
     stream = io.StringIO(newline="")
     out = csv.writer(stream, delimiter=";", lineterminator="\r\n")
-    out.writerow([*map(_neutral, header), "errors"])
+    out.writerow([*(_neutral(header[i]) for i in kept), "errors"])
     for raw, result in rejected:
         cells = raw.source[1] or tuple(raw.values.get(f, "") for f in header)
         where = raw.locate(None)  # the row moves in the new file: keep the column only
         errors = [e[len(where) + 2:] if e.startswith(where) else e for e in result.errors]
-        out.writerow([*(_neutral(_cell_text(c)) for c in cells), " | ".join(errors)])
+        out.writerow([*(_neutral(_cell_text(cells[i] if i < len(cells) else ""))
+                        for i in kept), " | ".join(errors)])
     return ("\ufeff" + stream.getvalue()).encode("utf-8")
 
 
