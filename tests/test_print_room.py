@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import itertools
 import json
@@ -417,3 +418,30 @@ def test_patient_and_the_default_build_accept_allow_incomplete(capsys, sources_c
     assert stdout and all("/fr/" in line for line in stdout)
     assert stderr[-1].startswith(f"{sources_copy / 'en.yaml'}: the 'en' translation has 0 "
                                  "errors and 1 strings to review; it is not built")
+
+
+def font_programs(path: Path) -> dict[str, set[str]]:
+    """Each font subset name of a PDF, and the font programs it names."""
+    found: dict[str, set[str]] = {}
+    with pikepdf.open(path) as pdf:
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor":
+                program = obj.get("/FontFile2") or obj.get("/FontFile3") or obj.get("/FontFile")
+                found.setdefault(str(obj.FontName), set()).add(
+                    hashlib.sha256(program.read_bytes()).hexdigest())
+    return found
+
+
+def test_no_two_font_programs_share_a_subset_name(export, built):
+    """In any output, and across all of them: stamped documents (shape and canonical
+    fonts), the print file (every shape's fonts), generic documents."""
+    _, _, folder = export
+    paths = [*(folder / "out2").rglob("*.pdf"), *built.rglob("*.pdf")]
+    everywhere: dict[str, set[str]] = {}
+    for path in paths:
+        for name, programs in font_programs(path).items():
+            assert len(programs) == 1, (path.name, name)
+            everywhere.setdefault(name, set()).update(programs)
+    assert len(paths) > 10 and len(everywhere) > 3
+    assert {name: len(programs) for name, programs in everywhere.items()} == dict.fromkeys(
+        everywhere, 1)
