@@ -120,19 +120,26 @@ def test_pages_look_like_the_records_own_files(combined):
 
 
 def test_records_of_the_same_shape_share_every_drawing(combined):
-    """A1 and D4 differ only by their values: D4's pages draw A1's forms, and add
-    only their overlays."""
+    """A1 and D4 differ only by their values: D4's pages draw A1's content streams with
+    A1's resources, and add only their overlays, between those streams."""
     path, _, ranges, _ = combined
 
-    def forms(pdf: pikepdf.Pdf, record_id: str) -> list[tuple[int, int]]:
+    def shared(pdf: pikepdf.Pdf, record_id: str) -> list[tuple]:
         first, last = ranges[record_id]
-        return [xobject.objgen for page in pdf.pages[first - 1:last]
-                if "/XObject" in page.Resources for xobject in page.Resources.XObject.values()]
+        pages = [page for page in pdf.pages[first + 1:last] if "/Contents" in page.obj]
+        return [(tuple(part.objgen for part in page.obj.Contents[0::2]),
+                 page.obj.Resources.objgen) for page in pages]
+
+    def own(pdf: pikepdf.Pdf, record_id: str) -> set[tuple[int, int]]:
+        first, last = ranges[record_id]
+        return {overlay.objgen for page in pdf.pages[first + 1:last]
+                if "/Contents" in page.obj for overlay in page.obj.Contents[1::2]}
 
     with pikepdf.open(path) as pdf:
-        assert forms(pdf, "D4") == forms(pdf, "A1")
-        assert len(forms(pdf, "A1")) == len(set(forms(pdf, "A1"))) == 7
-        assert not set(forms(pdf, "A1")) & set(forms(pdf, "C3"))  # English: other drawings
+        assert shared(pdf, "D4") == shared(pdf, "A1")
+        assert len(shared(pdf, "A1")) == len(set(shared(pdf, "A1"))) == 7
+        assert not set(shared(pdf, "A1")) & set(shared(pdf, "C3"))  # English: other drawings
+        assert own(pdf, "A1") and not own(pdf, "A1") & own(pdf, "D4")
 
 
 def test_a_canonical_font_name_stands_for_one_font(combined):

@@ -90,10 +90,10 @@ def record_key(base: str, raw: RawRecord) -> str:
 
 
 def _saved_pages(parts: tuple[PageParts, ...], data: bytes) -> list[dict]:
-    """A stamped PDF's page parts for its state file; an overlay is saved as where its
+    """A stamped PDF's page parts for its state file; each overlay is saved as where its
     bytes are in the PDF, so a later run can take it without parsing the file."""
-    return [{"digest": part.digest.hex(), "names": list(part.names),
-             "overlay": [data.find(part.overlay), len(part.overlay)] if part.overlay else None}
+    return [{"digest": part.digest.hex(),
+             "overlays": [[data.find(overlay), len(overlay)] for overlay in part.overlays]}
             for part in parts]
 
 
@@ -104,15 +104,13 @@ def _page_parts(saved: list[dict] | None, path: Path) -> tuple[PageParts, ...] |
     parts = []
     with path.open("rb") as stream:
         for page in saved:
-            overlay = None
-            if page["overlay"] is not None:
-                start, length = page["overlay"]
+            overlays = []
+            for start, length in page["overlays"]:
                 stream.seek(start)
-                overlay = stream.read(length)
-                if not (overlay.startswith(b"<<") and overlay.endswith(b"endstream")):
+                overlays.append(stream.read(length))
+                if not (overlays[-1].startswith(b"<<") and overlays[-1].endswith(b"endstream")):
                     return None  # the combined file reads the PDF itself
-            parts.append(PageParts(bytes.fromhex(page["digest"]), overlay,
-                                   tuple(page["names"])))
+            parts.append(PageParts(bytes.fromhex(page["digest"]), tuple(overlays)))
     return tuple(parts)
 
 

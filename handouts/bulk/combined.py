@@ -37,12 +37,12 @@ Memo = dict[tuple[int, int], bytes]
 
 
 @dataclass(frozen=True)
-class _Form:
-    """A shared drawing: its resource name, and the stream that draws it."""
+class _Shared:
+    """What pages with the same drawing share: the content streams between their
+    overlays, their resources and their size."""
 
-    name: bytes
-    reference: bytes
-    draw: bytes
+    parts: tuple[bytes, ...]
+    resources: bytes
     media_box: bytes
 
 
@@ -73,13 +73,8 @@ class CombinedPdf:
         self.digest = hashlib.md5(usedforsecurity=False)
         self._write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
         self.tree = self._reserve()
-        self.font_dictionary, self.state_dictionary = self._reserve(), self._reserve()
-        self.resources = b"/Font %s /ExtGState %s" % (self.font_dictionary,
-                                                      self.state_dictionary)
-        self.forms: dict[bytes, _Form] = {}
+        self.shared: dict[bytes, _Shared] = {}
         self.fonts: dict[str, bytes] = {}
-        self.states: dict[str, bytes] = {}
-        self.closing = self._new(pdfout.stream_body(b"", b"Q\n"))
         palette, _ = stamper.palette(BAND_STYLE)
         band_font = next(iter(palette.pages[0].Resources.Font.values()))
         self.band = PlainText(band_font)
@@ -125,61 +120,66 @@ class CombinedPdf:
                                        for key, value in obj.items())
 
     def _known(self, parts: tuple[PageParts, ...]) -> bool:
-        return all(p.digest in self.forms and all(n in self.fonts or n in self.states
-                                                   for n in p.names) for p in parts)
+        return all(p.digest in self.shared for p in parts)
 
     def _learn(self, path: Path) -> tuple[PageParts, ...]:
         """Read a document's pages from its file, copying what is new: its shared
-        drawings as forms, and the canonical fonts its overlays name."""
+        content streams and their resources."""
         parts = []
         memo: Memo = {}
         with pikepdf.open(path) as pdf:
             for page in pdf.pages:
                 contents = page.obj.Contents
-                stamped = isinstance(contents, pikepdf.Array) and len(contents) == 3
-                shared = contents[1] if stamped else contents
-                overlay, names = None, []
-                if stamped:
-                    overlay = pdfout.stored_stream(contents[2])
-                    names = self._share(page.Resources, memo)
+                stamped = isinstance(contents, pikepdf.Array)
+                shared = pikepdf.Array(contents[0::2]) if stamped else contents
+                overlays = tuple(pdfout.stored_stream(o) for o in contents[1::2]) \
+                    if stamped else ()
                 digest = pdfout.content_digest(shared)
-                if digest not in self.forms:
-                    page.obj.Contents = shared
-                    self._form(digest, page, memo)
-                parts.append(PageParts(digest, overlay, tuple(names)))
+                if digest not in self.shared:
+                    self._share(page.Resources, memo)
+                    self.shared[digest] = _Shared(
+                        tuple(self._copy(part, memo) for part in
+                              (shared if stamped else [shared])),
+                        self._resources(page.Resources, memo),
+                        page.obj.MediaBox.unparse(resolved=True))
+                parts.append(PageParts(digest, overlays))
         return tuple(parts)
 
-    def _share(self, resources: pikepdf.Dictionary, memo: Memo) -> list[str]:
-        """Take an overlay's canonical fonts and graphics states into the shared
-        resources (the first of each name is kept); return their names."""
-        names = []
-        for group, shared in (("/Font", self.fonts), ("/ExtGState", self.states)):
-            for name, value in resources.get(group, pikepdf.Dictionary()).items():
-                if group == "/Font" and not name.startswith("/MH-"):
-                    continue
-                names.append(name)
-                if name not in shared:
-                    shared[name] = self._copy(value, memo)
-                elif value.is_indirect:
-                    memo[value.objgen] = shared[name]
-        return names
+    def _share(self, resources: pikepdf.Dictionary, memo: Memo) -> None:
+        """Copy each canonical font once for the whole file: the first of each name is
+        kept (a canonical name always means the same font)."""
+        for name, font in resources.get("/Font", pikepdf.Dictionary()).items():
+            if not name.startswith("/MH-"):
+                continue
+            if name not in self.fonts:
+                self.fonts[name] = self._copy(font, memo)
+            elif font.is_indirect:
+                memo[font.objgen] = self.fonts[name]
 
-    def _form(self, digest: bytes, page: pikepdf.Page, memo: Memo) -> None:
-        name = b"/S%d" % len(self.forms)
-        self.forms[digest] = _Form(
-            name, self._copy(page.as_form_xobject(), memo),
-            self._new(pdfout.stream_body(b"", b"q\n%s Do\n" % name)),
-            page.obj.MediaBox.unparse(resolved=True))
+    def _resources(self, resources: pikepdf.Dictionary, memo: Memo) -> bytes:
+        """A shared page's resources, copied, plus the band font (a band may be drawn
+        on any record's first page)."""
+        entries = [BAND_FONT.encode() + b" " + self.fonts[BAND_FONT]]
+        others = []
+        for key, value in resources.items():
+            if key == "/Font":
+                entries += [pikepdf.Name(name).unparse() + b" " + self._copy(font, memo)
+                            for name, font in value.items()]
+            else:
+                others.append(pikepdf.Name(key).unparse() + b" " + self._copy(value, memo))
+        return self._new(b"<< /Font << %s >> %s >>" % (b" ".join(entries), b" ".join(others)))
 
     def _page(self, parts: PageParts, band_stream: bytes | None) -> bytes:
-        form = self.forms[parts.digest]
-        contents = [form.draw, self._new(parts.overlay) if parts.overlay else self.closing]
+        """A page: its shared content streams with its own overlays between them."""
+        shared = self.shared[parts.digest]
+        contents = [shared.parts[0]]
+        for overlay, part in zip(parts.overlays, shared.parts[1:], strict=True):
+            contents += [self._new(overlay), part]
         if band_stream:
             contents.append(band_stream)
         return self._new(
-            b"<< /Type /Page /Parent %s /MediaBox %s /Resources << /XObject << %s %s >> %s >> "
-            b"/Contents [ %s ] >>" % (self.tree, form.media_box, form.name, form.reference,
-                                      self.resources, b" ".join(contents)))
+            b"<< /Type /Page /Parent %s /MediaBox %s /Resources %s /Contents [ %s ] >>" % (
+                self.tree, shared.media_box, shared.resources, b" ".join(contents)))
 
     def _blank(self) -> bytes:
         return self._new(b"<< /Type /Page /Parent %s /MediaBox [ 0 0 %s %s ] /Resources << >> >>"
@@ -216,7 +216,8 @@ class CombinedPdf:
         else:
             self._put(separator, b"<< /Type /Page /Parent %s /MediaBox [ 0 0 %s %s ] "
                       b"/Resources << %s >> /Contents %s >>" % (
-                          self.tree, *map(pdfout.pdf_number, A4_POINTS), self.resources,
+                          self.tree, *map(pdfout.pdf_number, A4_POINTS),
+                          b"/Font << %s %s >>" % (BAND_FONT.encode(), self.fonts[BAND_FONT]),
                           self._new(pdfout.flate_body(self._separator(label, len(documents),
                                                                       pages)))))
         self.marks.append((label.ward, label.bookmark, first))
@@ -309,10 +310,6 @@ class CombinedPdf:
         for start in range(0, len(self.kids), 1000):
             self._write(b"".join(b"%d 0 R\n" % page for page in self.kids[start:start + 1000]))
         self._write(b"] >>\nendobj\n")
-        for reference, entries in ((self.font_dictionary, self.fonts),
-                                   (self.state_dictionary, self.states)):
-            self._put(reference, b"<< %s >>" % b" ".join(
-                pikepdf.Name(name).unparse() + b" " + value for name, value in entries.items()))
         outline = self._outline(by_ward)
         catalog = self._new(b"<< /Type /Catalog /Pages %s%s >>" % (
             self.tree, b" /Outlines %s /PageMode /UseOutlines" % outline if outline else b""))
