@@ -4,10 +4,10 @@ Each record opens with a separator sheet (id, row, ward, document and page count
 position; never the name) and each document starts on a right-hand page (blank pages
 are added where needed); with `band`, a slim band on the record's first page replaces
 the sheet. A bookmark per record (under its ward when sorted by ward) finds it.
-Whatever records share is stored once, as form XObjects, as variable-data printing
-does: a page is drawn as its shared part (a shape's page or a shared leaflet page),
-recognised by its digest, plus the record's own overlay, which names only canonical
-fonts. Records are written to disk in print order as they are built, in time and
+Whatever records share is stored once, as variable-data printing does: a page is its
+shared content streams and resources (a shape's page, split at its values, or a shared
+leaflet page), recognised by their digest, with the record's own overlays (one per
+value) between the shared streams. Records are written to disk in print order as they are built, in time and
 memory proportional to what each adds (an in-memory PDF library slows down and grows
 with every page), so the file's bytes depend on the records only, not on which worker
 built what when.

@@ -3,11 +3,12 @@
 A document's shape (`model.split_personal`) is laid out and written by WeasyPrint once,
 tagged, with a no-break space in every value cell ("slot"). Each distinct value is
 drawn once in its slot's style (a "snippet"; many values per WeasyPrint pass, a line
-each). A patient's PDF is the shape's bytes plus an incremental update: on each
-personal page one more content stream, drawing the patient's snippets at their slots'
-text origins, and, in the structure tree, each value tagged inside its table cell.
-All of the update but those streams is the same for every patient of a shape, so it
-is prepared once, as bytes. Fonts are canonical: per face, size and language, one
+each). A patient's PDF is the shape's bytes plus an incremental update: each personal
+page's content is split where its slots' marked content opens, and between the parts
+one small stream per slot draws the patient's snippet at the slot's text origin, in
+the cell's own marked content: in content order, so every viewer extracts a value
+next to its label, and tagged as the shape's cell. All of the update but those
+streams is the same for every patient of a shape, so it is prepared once, as bytes. Fonts are canonical: per face, size and language, one
 subset holding a fixed palette of characters, so the bytes of a patient's PDF do not
 depend on which other patients were drawn in the same pass.
 
