@@ -271,11 +271,9 @@ class BatchOutcome:
 
 @dataclass(frozen=True)
 class PrintOptions:
-    """How the print file is arranged: the order (a field or header, matched like
-    headers), one file per ward, and a band on the record's first page instead of a
-    separator sheet."""
+    """How the print file is arranged besides its order: one file per ward, and a band
+    on the record's first page instead of a separator sheet."""
 
-    sort_by: str | None = None
     split_by_ward: bool = False
     band: bool = False
 
@@ -329,7 +327,7 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
     name = display or str(table)
     notices: list[Problem] = []
     records, sorted_by = _sort(read_table(table, name, column_map, notices),
-                               sort_by or arrange.sort_by, name, column_map)
+                               sort_by, name, column_map)
     languages = available_languages(sources_dir)
     results: list[RecordResult] = []
     valid: list[tuple[RecordResult, Patient, RawRecord]] = []
