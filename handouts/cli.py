@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from . import PROJECT_ROOT
+import weasyprint
+from weasyprint.text.ffi import pango
+
 from .build import FORMATS, build_generic, build_patient, write_all
 from .bulk.batch import PrintOptions, run_batch
 from .compose import VARIANTS
@@ -23,7 +28,30 @@ from .sources.loading import SOURCES_DIR, available_languages, display_path, loa
 from .translate.check import accept, check_sources
 from .translate.xliff import export_xliff, import_xliff
 
-DEFAULT_OUT = PROJECT_ROOT / "output"
+DEFAULT_OUT = Path("output")
+
+
+def program_name() -> str:
+    """The command as the user typed it, for help and hints: `make_handouts`,
+    `make_handouts.py`, or `python -m handouts`."""
+    main_spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if main_spec is not None and main_spec.parent:
+        return f"python -m {main_spec.parent}"
+    return Path(sys.argv[0]).name or "make_handouts"
+
+
+def version_text() -> str:
+    """`--version`: this tool's version and the libraries a bug report needs."""
+    def installed(distribution: str) -> str:
+        try:
+            return version(distribution)
+        except PackageNotFoundError:
+            return "not installed"
+    major, minor, micro = (pango.pango_version() // 10000, pango.pango_version() // 100 % 100,
+                           pango.pango_version() % 100)
+    return (f"make_handouts {installed('make_handouts')} (WeasyPrint "
+            f"{weasyprint.__version__}, Pango {major}.{minor}.{micro}, python-docx "
+            f"{installed('python-docx')}, Python {platform.python_version()})")
 
 
 def _print_paths(paths: list[Path]) -> None:
@@ -33,13 +61,13 @@ def _print_paths(paths: list[Path]) -> None:
 
 def _sources_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources", type=Path, default=SOURCES_DIR, metavar="DIR",
-                        help="folder of the YAML sources (default: sources/)")
+                        help="folder of the YAML sources (default: the built-in ones)")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     _sources_option(parser)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                        help="output folder (default: output/)")
+                        help="output folder (default: output/ in the current folder)")
     parser.add_argument("--format", choices=FORMATS, action="append", dest="formats",
                         help="only this format (repeatable; default: pdf and docx)")
     parser.add_argument("--layout", choices=LAYOUTS, default="standard",
@@ -47,11 +75,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _build_parser() -> argparse.ArgumentParser:
+    program = program_name()
+    description = ("Build the generic baclofen leaflets, withdrawal inserts and pump card "
+                   "(every language and variant, PDF and DOCX) into output/ in the current "
+                   "folder, or run one of the commands below.")
     parser = argparse.ArgumentParser(
-        prog="make_handouts.py",
-        description="Build the generic baclofen leaflets, withdrawal inserts and pump card "
-                    "(every language and variant, PDF and DOCX) into output/. Other commands: "
-                    "patient, check (see 'make_handouts.py COMMAND --help').")
+        prog=program, usage=f"{program} [COMMAND] [OPTIONS]",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=textwrap.fill(description, 78), epilog=_commands_help(program))
+    parser.add_argument("--version", action="version", version=version_text(),
+                        help="show the version of make_handouts, WeasyPrint, Pango and "
+                             "python-docx, and exit")
     _common(parser)
     parser.add_argument("--lang", action="append", dest="langs", metavar="LANG",
                         help="only this language (repeatable; default: every language in sources/)")
@@ -74,6 +108,20 @@ def _print_notices(notices: list[Problem]) -> None:
         print(f"{notice.where}: warning: {notice.message}", file=sys.stderr)
 
 
+def _commands_help(program: str) -> str:
+    """The top-level help's list of commands: the first line of each command's docstring."""
+    lines = ["commands:"]
+    entries = [("(none)", "build the generic documents (the options above)")]
+    for name, command in COMMANDS.items():
+        summary = command.__doc__.splitlines()[0].rstrip(".")
+        entries.append((name, summary[0].lower() + summary[1:]))
+    for name, summary in entries:
+        lines += textwrap.wrap(summary, 78, initial_indent=f"  {name:<14}",
+                               subsequent_indent=" " * 16)
+    lines += ["", f"'{program} COMMAND --help' describes a command and its options."]
+    return "\n".join(lines)
+
+
 def run_build(argv: Sequence[str]) -> int:
     args = _build_parser().parse_args(argv)
     refused: dict[str, list[Problem]] = {}
@@ -92,8 +140,9 @@ def run_build(argv: Sequence[str]) -> int:
 
 
 def run_check(argv: Sequence[str]) -> int:
+    """Check the sources and translations (or --accept a review)."""
     parser = argparse.ArgumentParser(
-        prog="make_handouts.py check",
+        prog=f"{program_name()} check",
         description="Check the sources: YAML mistakes, missing/extra/empty keys against the "
                     "French, placeholders, markup, numbers, units, phone numbers and URLs that "
                     "differ, stale translations, and whether each insert and card still fits "
@@ -123,8 +172,9 @@ def run_check(argv: Sequence[str]) -> int:
 
 
 def run_patient(argv: Sequence[str]) -> int:
+    """One patient's leaflet, insert and wallet card, from a record."""
     parser = argparse.ArgumentParser(
-        prog="make_handouts.py patient",
+        prog=f"{program_name()} patient",
         description="Build one patient's leaflet, withdrawal insert and (pump) wallet card, "
                     "PDF and DOCX, in the patient's language, into OUT/<id>/. The record's "
                     "fields are described in README.md.")
@@ -145,23 +195,27 @@ def run_patient(argv: Sequence[str]) -> int:
 
 
 def run_translations(argv: Sequence[str]) -> int:
+    """Export or import XLIFF files for a translation agency."""
     parser = argparse.ArgumentParser(
-        prog="make_handouts.py translations",
+        prog=f"{program_name()} translations",
         description="Round trip with a translation agency through XLIFF 1.2, which CAT tools "
                     "(OmegaT, memoQ, Trados) read and write.")
-    commands = parser.add_subparsers(dest="action", required=True)
+    commands = parser.add_subparsers(dest="action", required=True, help="what to do")
     export = commands.add_parser(
         "export", help="write OUT/translations/baclofen-LANG.xlf: the French source, the "
                        "current translation, its state (translated, needs review, new), the "
                        "translator comments, and the previous French of stale strings")
-    export.add_argument("--lang", required=True, metavar="LANG")
-    export.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR")
+    export.add_argument("--lang", required=True, metavar="LANG",
+                        help="the language to translate, e.g. en")
+    export.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                        help="output folder (default: output/ in the current folder)")
     _sources_option(export)
     merge = commands.add_parser(
         "import", help="merge a translated XLIFF file back into sources/LANG.yaml, keeping "
                        "comments and order; refused whole if any placeholder, number, unit or "
                        "phone number differs from the French")
-    merge.add_argument("file", type=Path, metavar="FILE.xlf")
+    merge.add_argument("file", type=Path, metavar="FILE.xlf",
+                       help="the XLIFF file the agency returned")
     _sources_option(merge)
     args = parser.parse_args(argv)
     if args.action == "export":
@@ -173,13 +227,14 @@ def run_translations(argv: Sequence[str]) -> int:
     if changed:
         _print_paths([lang_file])
     print(f"translations: {len(changed)} strings changed; review them, then run "
-          "make_handouts.py check --accept LANG KEY...", file=sys.stderr)
+          f"{program_name()} check --accept LANG KEY...", file=sys.stderr)
     return 0
 
 
 def run_batch_command(argv: Sequence[str]) -> int:
+    """Many patients from a spreadsheet, with one combined print PDF."""
     parser = argparse.ArgumentParser(
-        prog="make_handouts.py batch",
+        prog=f"{program_name()} batch",
         description="Build every record of a spreadsheet (CSV with , ; or tab, UTF-8 or "
                     "Windows-1252; XLSX) or a YAML list: each record's files as 'patient' makes "
                     "them, one combined print-ready PDF (a separator sheet and a bookmark per "
@@ -233,7 +288,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"batch": run_batch_comman
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: `make_handouts.py [COMMAND] [OPTIONS]`."""
+    """Entry point: `make_handouts [COMMAND] [OPTIONS]`."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = COMMANDS.get(argv[0]) if argv else None
     try:

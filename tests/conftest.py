@@ -10,8 +10,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from handouts import PROJECT_ROOT
 from handouts.cli import main
+from handouts.project import EMBEDDED
 
 SECTION_KEYS = ("what_it_is", "before_you_take", "how_to_take", "side_effects", "storage",
                 "contents")
@@ -56,5 +56,5 @@ def built(tmp_path_factory) -> Path:
 def sources_copy(tmp_path) -> Path:
     """A writable copy of the project's sources, for tests that break them."""
     target = tmp_path / "sources"
-    shutil.copytree(PROJECT_ROOT / "sources", target)
+    shutil.copytree(EMBEDDED.sources_dir, target)
     return target

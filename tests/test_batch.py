@@ -16,7 +16,6 @@ import openpyxl
 import pikepdf
 import pytest
 
-from handouts import PROJECT_ROOT
 from handouts.errors import InputError
 from handouts.records.readers import read_table
 from handouts.records.validate import validate_record
@@ -201,7 +200,7 @@ def test_a_killed_batch_resumes_and_completes(tmp_path):
             for i in range(RECORDS_KILLED)]
     table = write_csv(tmp_path / "kill.csv", rows)
     out = tmp_path / "out"
-    command = [sys.executable, str(PROJECT_ROOT / "make_handouts.py"), "batch", str(table),
+    command = [sys.executable, "-m", "handouts", "batch", str(table),
                "--out", str(out), "--jobs", "1"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from handouts import PROJECT_ROOT
 from handouts.errors import InputError
+from handouts.project import EMBEDDED
 from handouts.sources.yamlsource import read_yaml
 from handouts.translate.status import STRUCTURAL_KEYS, accepted_path, flatten, write_accepted
 from handouts.translate.xliff import export_xliff, import_xliff
@@ -39,7 +39,7 @@ def accept_all(sources: Path) -> None:
 @pytest.fixture
 def sources(tmp_path: Path) -> Path:
     target = tmp_path / "sources"
-    shutil.copytree(PROJECT_ROOT / "sources", target)
+    shutil.copytree(EMBEDDED.sources_dir, target)
     if not accepted_path(target, "en").exists():
         accept_all(target)
     return target

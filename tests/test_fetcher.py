@@ -4,9 +4,9 @@ import shutil
 
 import pytest
 
-from handouts import PROJECT_ROOT
 from handouts.compose import compose
 from handouts.errors import InputError
+from handouts.project import EMBEDDED
 from handouts.render.fetcher import AssetFetcher, RefusedURL
 from handouts.render.pdf import PdfWriter
 from handouts.sources.loading import load_sources
@@ -15,7 +15,7 @@ from handouts.sources.loading import load_sources
 @pytest.fixture
 def layouts(tmp_path):
     target = tmp_path / "layouts"
-    shutil.copytree(PROJECT_ROOT / "layouts", target)
+    shutil.copytree(EMBEDDED.layouts_dir, target)
     return target
 
 

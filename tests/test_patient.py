@@ -132,8 +132,8 @@ def test_card_is_credit_card_size_on_one_a4_page(pump_out):
 
 
 def _card_html() -> str:
-    from handouts import PROJECT_ROOT
-    return (PROJECT_ROOT / "layouts" / "css" / "card.css").read_text()
+    from handouts.project import EMBEDDED
+    return (EMBEDDED.layouts_dir / "css" / "card.css").read_text()
 
 
 def test_patient_data_stays_out_of_metadata(oral_out, pump_out):

@@ -29,7 +29,6 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TextIO
 
-from .. import PROJECT_ROOT
 from ..build import Renderer, patient_documents, render_documents
 from ..errors import InputError, Problem
 from ..output import atomic_file, write_atomic
@@ -43,6 +42,7 @@ from ..sources.content import suggest
 from ..sources.loading import Sources, available_languages, load_sources
 from .combined import CombinedPdf, RecordLabel
 
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 STATE_FILE = ".record.json"
 RECYCLE_AFTER = 2000
 CHUNK = 40
@@ -77,7 +77,7 @@ def inputs_key(sources_dir: Path, layout: str, formats: list[str]) -> str:
     layouts, the program itself, the layout and formats asked for."""
     digest = hashlib.sha256(f"{layout}|{','.join(formats)}".encode())
     for folder, pattern in ((sources_dir, "*.yaml"), (LAYOUTS_DIR, "*"),
-                            (PROJECT_ROOT / "handouts", "*.py")):
+                            (PACKAGE_DIR, "*.py")):
         for path in sorted(folder.rglob(pattern)):
             if path.is_file():
                 digest.update(path.name.encode() + path.read_bytes())

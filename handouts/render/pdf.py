@@ -17,12 +17,12 @@ import weasyprint
 import weasyprint.pdf
 from weasyprint.text.fonts import FontConfiguration
 
-from .. import PROJECT_ROOT
 from ..errors import InputError, Problem, RenderError
 from ..model import Document
+from ..project import EMBEDDED
 from .fetcher import AssetFetcher, RefusedURL
 
-LAYOUTS_DIR = PROJECT_ROOT / "layouts"
+LAYOUTS_DIR = EMBEDDED.layouts_dir
 LAYOUTS = ("standard", "large-print")
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import PROJECT_ROOT
 from ..errors import InputError, Problem
+from ..project import EMBEDDED
 from ..translate.status import Report, compare_trees, merge_with_french, read_accepted
 from .content import LanguageContent, build_language
 from .profile import DocumentMeta, HospitalProfile, load_document_meta, load_profile
 from .yamlsource import YamlMap, read_yaml
 
-SOURCES_DIR = PROJECT_ROOT / "sources"
+SOURCES_DIR = EMBEDDED.sources_dir
 REFERENCE_LANG = "fr"
 UNTRANSLATED = ("hospital", "documents")
 
