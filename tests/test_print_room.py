@@ -16,6 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pikepdf
+import pypdfium2
 import pytest
 
 from handouts.errors import InputError
@@ -367,6 +368,11 @@ def test_the_band_option_keeps_a_band_inside_the_safe_margin(capsys, tmp_path):
     margin = 5 / 25.4 * 72
     [(x, y, w, h)] = rectangles
     assert x >= margin - 0.01 and y + h <= height - margin + 0.01 and x + w <= width - margin
+    page = pypdfium2.PdfDocument(combined)[0]  # where a viewer finds it: top left, upright
+    textpage = page.get_textpage()
+    start = textpage.get_text_range().index("E1 · ligne")
+    left, bottom, _, top = textpage.get_charbox(start)
+    assert margin < left < 40 and height - 40 < bottom < top < height - margin
 
 
 def test_a_language_to_review_fails_only_its_own_records(capsys, sources_copy, tmp_path):

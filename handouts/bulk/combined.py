@@ -75,6 +75,10 @@ class CombinedPdf:
         self.tree = self._reserve()
         self.shared: dict[bytes, _Shared] = {}
         self.fonts: dict[str, bytes] = {}
+        # A band is drawn in the page's default space: WeasyPrint's content leaves its
+        # own transformation in place, so a band page saves the state first.
+        self.save, self.restore = (self._new(pdfout.stream_body(b"", op)) for op in (b"q\n",
+                                                                                 b"Q\n"))
         palette, _ = stamper.palette(BAND_STYLE)
         band_font = next(iter(palette.pages[0].Resources.Font.values()))
         self.band = PlainText(band_font)
@@ -176,7 +180,7 @@ class CombinedPdf:
         for overlay, part in zip(parts.overlays, shared.parts[1:], strict=True):
             contents += [self._new(overlay), part]
         if band_stream:
-            contents.append(band_stream)
+            contents = [self.save, *contents, self.restore, band_stream]
         return self._new(
             b"<< /Type /Page /Parent %s /MediaBox %s /Resources %s /Contents [ %s ] >>" % (
                 self.tree, shared.media_box, shared.resources, b" ".join(contents)))
