@@ -11,7 +11,9 @@ import hashlib
 import io
 import itertools
 import json
+import re
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import openpyxl
@@ -20,7 +22,7 @@ import pypdfium2
 import pytest
 
 from handouts.errors import InputError
-from handouts.records.columns import FRENCH_HEADERS, header_key, load_column_map
+from handouts.records.columns import FRENCH_HEADERS, field_for, header_key, load_column_map
 from handouts.records.readers import read_table
 from handouts.records.validate import ALL_FIELDS, mis_encoded, validate_record
 from tests.conftest import normalise, run_cli
@@ -451,3 +453,20 @@ def test_no_two_font_programs_share_a_subset_name(export, built):
     assert len(paths) > 10 and len(everywhere) > 3
     assert {name: len(programs) for name, programs in everywhere.items()} == dict.fromkeys(
         everywhere, 1)
+
+
+def spellings(header: str) -> list[str]:
+    """How exports write the same header: case, accents, spacing and punctuation."""
+    plain = unicodedata.normalize("NFKD", header.replace("µ", "u")).encode(
+        "ascii", "ignore").decode()
+    return [header, header.upper(), header.lower(), plain, plain.upper(),
+            f"  {header} ", header.replace(" ", "_"), header.replace(" ", "  "),
+            re.sub(r"[()/'’]", " ", header), header.replace("(", "[").replace(")", "]"),
+            "\ufeff" + header, header.replace("µ", "mc")]
+
+
+@pytest.mark.parametrize("field", ALL_FIELDS)
+def test_every_spelling_of_a_field_or_its_french_headers_gives_the_field(field):
+    for header in (field, field.replace("_", " ").title(), *FRENCH_HEADERS[field]):
+        for spelling in spellings(header):
+            assert field_for(spelling) == field, spelling

@@ -71,8 +71,10 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def header_key(text: Any) -> str:
-    """`Dose (mg/j)`, `dose mg j` and `DOSE_MG_J` have the same key."""
-    raw = str(text or "").strip().lstrip("\ufeff").lower().replace("µg", "ug")
+    """`Dose (mg/j)`, `dose mg j` and `DOSE_MG_J` have the same key; so do `µg`, `μg`
+    (the Greek letter, which upper-casing µ gives), `ug` and `mcg`."""
+    raw = unicodedata.normalize("NFKC", str(text or "")).strip().lstrip("\ufeff").lower()
+    raw = re.sub(r"(?<![a-z])(μg|mcg)", "ug", raw)
     plain = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "_", plain).strip("_")
 
