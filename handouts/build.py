@@ -15,7 +15,7 @@ from .model import Document, split_personal
 from .output import output_path, write_atomic
 from .records.patient import Patient
 from .render.docx import DocxTemplate, fillable, slot_marker, write_docx
-from .render.pdf import PdfWriter
+from .render.pdf import LAYOUTS_DIR, PdfWriter
 from .render.stamp import PageParts, Stamper, Template
 from .sources.loading import Sources
 
@@ -52,9 +52,10 @@ class Renderer:
     not fit its slot.
     """
 
-    def __init__(self, sources: Sources, layout: str = "standard"):
+    def __init__(self, sources: Sources, layout: str = "standard",
+                 layouts_dir: Path = LAYOUTS_DIR):
         self.sources = sources
-        self.pdf = PdfWriter(layout)
+        self.pdf = PdfWriter(layout, layouts_dir)
         self.shared: dict[tuple, weasyprint.document.Document] = {}
         self.stamper = Stamper(self.pdf)
         self.templates: dict[Document, Template] = {}
@@ -142,9 +143,9 @@ class Renderer:
             if all(fillable(value) for value in values):
                 if shape not in self.docx_templates:
                     self.docx_templates[shape] = DocxTemplate(
-                        write_docx(shape, author, self.pdf.layout))
+                        write_docx(shape, author, self.pdf.layout, self.pdf.layouts_dir))
                 return self.docx_templates[shape].fill(values)
-        return write_docx(document, author, self.pdf.layout)
+        return write_docx(document, author, self.pdf.layout, self.pdf.layouts_dir)
 
     def render(self, document: Document, formats: Iterable[str], out_dir: Path,
                record_id: str | None = None) -> list[Rendered]:
@@ -161,9 +162,10 @@ class Renderer:
 
 
 def build_generic(sources: Sources, out_dir: Path, langs: list[str], variants: list[str],
-                  formats: list[str], layout: str = "standard") -> list[Path]:
-    """The embedded default: every document x variant x language, no patient data."""
-    renderer = Renderer(sources, layout)
+                  formats: list[str], layout: str = "standard",
+                  layouts_dir: Path = LAYOUTS_DIR) -> list[Path]:
+    """The generic set: every document x variant x language, no patient data."""
+    renderer = Renderer(sources, layout, layouts_dir)
     documents = [compose(sources, lang, variant, kind)
                  for lang in langs for variant in variants for kind in documents_for(variant)]
     results = [item for document in documents
@@ -184,9 +186,9 @@ def render_documents(renderer: Renderer, documents: list[Document], formats: lis
 
 
 def build_patient(sources: Sources, patient: Patient, out_dir: Path, formats: list[str],
-                  layout: str = "standard") -> list[Rendered]:
+                  layout: str = "standard", layouts_dir: Path = LAYOUTS_DIR) -> list[Rendered]:
     """One patient's documents, rendered in memory (the caller writes them)."""
-    return render_documents(Renderer(sources, layout),
+    return render_documents(Renderer(sources, layout, layouts_dir),
                             patient_documents(sources, patient), formats, out_dir, patient.id)
 
 

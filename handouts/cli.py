@@ -21,10 +21,18 @@ from .bulk.batch import PrintOptions, run_batch
 from .compose import VARIANTS
 from .errors import HandoutsError, InputError, Problem
 from .output import write_atomic
+from .project import (
+    CONFIG_NAME,
+    EMBEDDED,
+    find_project,
+    init_project,
+    load_project,
+    writable_sources,
+)
 from .records.columns import load_column_map
 from .records.validate import read_patient_file, validate_record
 from .render.pdf import LAYOUTS
-from .sources.loading import SOURCES_DIR, available_languages, display_path, load_sources
+from .sources.loading import available_languages, display_path, load_sources
 from .translate.check import accept, check_sources
 from .translate.xliff import export_xliff, import_xliff
 
@@ -60,8 +68,29 @@ def _print_paths(paths: list[Path]) -> None:
 
 
 def _sources_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sources", type=Path, default=SOURCES_DIR, metavar="DIR",
-                        help="folder of the YAML sources (default: the built-in ones)")
+    parser.add_argument("--project", type=Path, metavar="DIR",
+                        help="the hospital project folder to use (default: the one the current "
+                             f"folder is in, found by its {CONFIG_NAME}; outside one, the "
+                             "built-in example)")
+    parser.add_argument("--sources", type=Path, metavar="DIR",
+                        help="folder of the YAML sources (default: the project's, or the "
+                             "built-in ones)")
+
+
+def _parse_args(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """Parse, then settle where the sources and layouts come from: --sources, else the
+    project (--project, else the one the current folder is in), else the built-in ones."""
+    args = parser.parse_args(argv)
+    args.project = load_project(args.project) if args.project else find_project(Path.cwd())
+    args.sources = args.sources or args.project.sources_dir
+    args.layouts_dir = args.project.layouts_dir
+    return args
+
+
+def _print_warnings(problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        print(f"{problem.where}: warning: {problem.message}"
+              + (f" ({problem.hint})" if problem.hint else ""), file=sys.stderr)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -103,11 +132,6 @@ def _allow_incomplete_option(parser: argparse.ArgumentParser) -> None:
                              "not built and the others are (exit 1)")
 
 
-def _print_notices(notices: list[Problem]) -> None:
-    for notice in notices:
-        print(f"{notice.where}: warning: {notice.message}", file=sys.stderr)
-
-
 def _commands_help(program: str) -> str:
     """The top-level help's list of commands: the first line of each command's docstring."""
     lines = ["commands:"]
@@ -123,16 +147,16 @@ def _commands_help(program: str) -> str:
 
 
 def run_build(argv: Sequence[str]) -> int:
-    args = _build_parser().parse_args(argv)
+    args = _parse_args(_build_parser(), argv)
     refused: dict[str, list[Problem]] = {}
     sources = load_sources(args.sources, args.langs, args.allow_incomplete, refused)
     if refused and not sources.languages:
         raise InputError([p for problems in refused.values() for p in problems])
-    _print_notices(sources.notices)
+    _print_warnings([*args.project.warnings(), *sources.notices])
     langs = [lang for lang in args.langs or available_languages(args.sources)
              if lang not in refused]
     paths = build_generic(sources, args.out, langs, args.variants or list(VARIANTS),
-                          args.formats or list(FORMATS), args.layout)
+                          args.formats or list(FORMATS), args.layout, args.layouts_dir)
     _print_paths(paths)
     for problem in (p for problems in refused.values() for p in problems):
         print(problem, file=sys.stderr)
@@ -156,18 +180,22 @@ def run_check(argv: Sequence[str]) -> int:
                         "current French")
     parser.add_argument("keys", nargs="*", metavar="KEY", help="with --accept: the key paths")
     parser.add_argument("--no-fit", action="store_true", help="skip the rendering fit checks")
-    args = parser.parse_args(argv)
+    args = _parse_args(parser, argv)
     if args.keys and not args.accept:
         parser.error("KEY arguments need --accept LANG")
     if args.accept:
-        _print_paths([accept(args.sources, args.accept, args.keys)])
+        _print_paths([accept(writable_sources(args.sources), args.accept, args.keys)])
         return 0
-    report = check_sources(args.sources, args.langs, fit=not args.no_fit)
+    report = check_sources(args.sources, args.langs, fit=not args.no_fit,
+                           layouts_dir=args.layouts_dir)
     for problem in report.errors:
         print(problem, file=sys.stderr)
     for problem in report.warnings:
         print(f"{problem.where}: warning: {problem.message}", file=sys.stderr)
-    print(f"check: {len(report.errors)} errors, {len(report.warnings)} warnings", file=sys.stderr)
+    project_warnings = args.project.warnings()
+    _print_warnings(project_warnings)
+    print(f"check: {len(report.errors)} errors, "
+          f"{len(report.warnings) + len(project_warnings)} warnings", file=sys.stderr)
     return 1 if report.errors else 0
 
 
@@ -181,15 +209,15 @@ def run_patient(argv: Sequence[str]) -> int:
     parser.add_argument("file", type=Path, metavar="FILE.yaml", help="the patient record")
     _common(parser)
     _allow_incomplete_option(parser)
-    args = parser.parse_args(argv)
+    args = _parse_args(parser, argv)
     if not args.file.is_file():
         raise InputError(Problem(str(args.file), "file not found"))
     patient = validate_record(read_patient_file(args.file, str(args.file)),
                               available_languages(args.sources))
     sources = load_sources(args.sources, [patient.lang], args.allow_incomplete)
-    _print_notices(sources.notices)
+    _print_warnings([*args.project.warnings(), *sources.notices])
     results = build_patient(sources, patient, args.out, args.formats or list(FORMATS),
-                            args.layout)
+                            args.layout, args.layouts_dir)
     _print_paths(write_all(results))
     return 0
 
@@ -217,13 +245,13 @@ def run_translations(argv: Sequence[str]) -> int:
     merge.add_argument("file", type=Path, metavar="FILE.xlf",
                        help="the XLIFF file the agency returned")
     _sources_option(merge)
-    args = parser.parse_args(argv)
+    args = _parse_args(parser, argv)
     if args.action == "export":
         path = args.out / "translations" / f"baclofen-{args.lang}.xlf"
         write_atomic(path, export_xliff(args.sources, args.lang))
         _print_paths([path])
         return 0
-    lang_file, changed = import_xliff(args.sources, args.file, str(args.file))
+    lang_file, changed = import_xliff(writable_sources(args.sources), args.file, str(args.file))
     if changed:
         _print_paths([lang_file])
     print(f"translations: {len(changed)} strings changed; review them, then run "
@@ -259,16 +287,18 @@ def run_batch_command(argv: Sequence[str]) -> int:
                         help="mark each record with a band on its first page instead of a "
                              "separator sheet")
     _allow_incomplete_option(parser)
-    args = parser.parse_args(argv)
+    args = _parse_args(parser, argv)
+    _print_warnings(args.project.warnings())
     out = args.out if args.out != DEFAULT_OUT else DEFAULT_OUT / args.file.stem
     column_map = load_column_map(args.columns, str(args.columns)) if args.columns else None
     outcome = run_batch(args.file, out, args.sources, args.formats or list(FORMATS), args.layout,
                         max(1, args.jobs), args.sort_by, args.force, display=str(args.file),
-                        column_map=column_map, allow_incomplete=args.allow_incomplete,
+                        layouts_dir=args.layouts_dir, column_map=column_map,
+                        allow_incomplete=args.allow_incomplete,
                         arrange=PrintOptions(split_by_ward=args.split_by == "ward",
                                              band=args.band))
     _print_paths(outcome.written)
-    _print_notices(outcome.notices)
+    _print_warnings(outcome.notices)
     for problem in outcome.language_problems:
         print(problem, file=sys.stderr)
     for result in outcome.results:
@@ -281,8 +311,32 @@ def run_batch_command(argv: Sequence[str]) -> int:
     return outcome.exit_code
 
 
+def run_init(argv: Sequence[str]) -> int:
+    """Start a hospital's project folder to edit (like 'mkdocs new')."""
+    parser = argparse.ArgumentParser(
+        prog=f"{program_name()} init",
+        description=f"Write a new project folder DIR: {CONFIG_NAME} (what the project "
+                    "replaces), sources/ (a copy of the built-in hospital profile, document "
+                    "ids and texts, to edit; start with sources/hospital.yaml) and, with "
+                    "--layouts, layouts/. Every command run inside DIR then uses it. DIR must "
+                    "not exist or be empty.")
+    parser.add_argument("dir", type=Path, metavar="DIR", help="the folder to create")
+    parser.add_argument("--lang", action="append", dest="langs", metavar="LANG",
+                        help="copy only this language's texts besides the French reference "
+                             "(repeatable; default: every built-in language)")
+    parser.add_argument("--layouts", action="store_true",
+                        help="also copy the templates and style sheets, to change the layout")
+    args = parser.parse_args(argv)
+    _print_paths(init_project(args.dir, args.langs, args.layouts,
+                              available_languages(EMBEDDED.sources_dir)))
+    print(f"init: edit {display_path(args.dir / 'sources' / 'hospital.yaml')}, then run "
+          f"{program_name()} in {display_path(args.dir)}", file=sys.stderr)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"batch": run_batch_command,
                                                         "check": run_check,
+                                                        "init": run_init,
                                                         "patient": run_patient,
                                                         "translations": run_translations}
 

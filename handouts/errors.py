@@ -4,6 +4,7 @@ one line per problem and choose the exit code in one place."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,14 @@ class InputError(HandoutsError):
 
 class RenderError(HandoutsError):
     """A layout could not be rendered as designed (e.g. a page that must fit does not)."""
+
+
+def display_path(path: Path) -> str:
+    """A path as the user would type it: relative to the current folder when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def where(path: str, line: int | None = None, col: int | None = None) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import subprocess
 import sys
 
 import pytest
 
+from handouts.bulk.batch import Progress
 from handouts.cli import COMMANDS, main, run_build
 from tests.conftest import docx_paragraphs, run_cli
 
@@ -88,3 +90,29 @@ def test_output_goes_to_the_current_folder(tmp_path, monkeypatch, capsys):
     assert out == ["output/fr/baclofen-oral-leaflet.docx", "output/fr/baclofen-oral-insert.docx"]
     titles = [p.text for p in docx_paragraphs(tmp_path / out[0]) if p.style.name == "Heading 1"]
     assert titles and "baclofène" in titles[0].lower()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("stream", "term", "live"), [
+    (_Terminal, "xterm-256color", True), (_Terminal, "dumb", False), (io.StringIO, "xterm", False)])
+def test_progress_is_a_bar_only_on_a_real_terminal_and_never_coloured(monkeypatch, stream, term,
+                                                                      live):
+    monkeypatch.setenv("TERM", term)
+    monkeypatch.setenv("NO_COLOR", "1")
+    output = stream()
+    progress = Progress(20, output)
+    for _ in range(20):
+        progress.advance()
+    text = output.getvalue()
+    assert "\x1b" not in text
+    if live:
+        assert text.count("\r") == 20 and text.endswith("\n")
+        assert "batch [##############################] 20/20 records" in text
+    else:
+        assert "\r" not in text
+        assert [line.split(" (")[0] for line in text.splitlines()] == [
+            f"batch: {n}/20 records built" for n in range(2, 21, 2)]

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 import re
 import sys
 import time
@@ -72,11 +73,11 @@ class Built:
     pdfs: list[tuple[str, list[dict] | None]]
 
 
-def inputs_key(sources_dir: Path, layout: str, formats: list[str]) -> str:
+def inputs_key(sources_dir: Path, layouts_dir: Path, layout: str, formats: list[str]) -> str:
     """A fingerprint of everything besides the record that shapes its files: sources,
     layouts, the program itself, the layout and formats asked for."""
     digest = hashlib.sha256(f"{layout}|{','.join(formats)}".encode())
-    for folder, pattern in ((sources_dir, "*.yaml"), (LAYOUTS_DIR, "*"),
+    for folder, pattern in ((sources_dir, "*.yaml"), (layouts_dir, "*"),
                             (PACKAGE_DIR, "*.py")):
         for path in sorted(folder.rglob(pattern)):
             if path.is_file():
@@ -136,8 +137,8 @@ def _up_to_date(out_dir: Path, record_id: str, key: str) -> Built | None:
 _worker: dict = {}
 
 
-def _start_worker(sources: Sources, layout: str) -> None:
-    _worker["renderer"] = Renderer(sources, layout)
+def _start_worker(sources: Sources, layout: str, layouts_dir: Path) -> None:
+    _worker["renderer"] = Renderer(sources, layout, layouts_dir)
 
 
 def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: list[str]
@@ -171,12 +172,14 @@ def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: l
 
 
 class Progress:
-    """A progress bar on a terminal; plain lines (every tenth) otherwise."""
+    """A progress bar on a terminal; plain lines (every tenth) otherwise: when the
+    output is a file or a pipe (a log, a CI job) or the terminal is `TERM=dumb`. No
+    colour or other escape sequence is ever written, so NO_COLOR is always honoured."""
 
     def __init__(self, total: int, stream: TextIO):
         self.total, self.stream, self.done = total, stream, 0
         self.start = time.monotonic()
-        self.live = stream.isatty()
+        self.live = stream.isatty() and os.environ.get("TERM") != "dumb"
 
     def advance(self) -> None:
         self.done += 1
@@ -217,7 +220,7 @@ OnBuilt = Callable[[RecordResult, Built], None]
 
 
 def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
-                out_dir: Path, formats: list[str], layout: str, jobs: int,
+                out_dir: Path, formats: list[str], layout: str, layouts_dir: Path, jobs: int,
                 progress: Progress, on_built: OnBuilt) -> None:
     def chunks(part: list) -> list[list]:
         return [part[start:start + CHUNK] for start in range(0, len(part), CHUNK)]
@@ -225,7 +228,7 @@ def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
     if not todo:
         return
     if jobs <= 1:
-        _start_worker(sources, layout)
+        _start_worker(sources, layout, layouts_dir)
         for chunk in chunks(todo):
             _collect(chunk, _build_records([(p, k) for _, p, k in chunk], out_dir, formats),
                      progress, on_built)
@@ -236,7 +239,7 @@ def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
     per_worker = RECYCLE_AFTER // CHUNK
     for start in range(0, max(len(part) for part in parts), per_worker):
         pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker,
-                                     initargs=(sources, layout)) for _ in parts]
+                                     initargs=(sources, layout, layouts_dir)) for _ in parts]
         try:
             done = {pool.submit(_build_records, [(p, k) for _, p, k in chunk], out_dir,
                                 formats): chunk
@@ -320,8 +323,8 @@ def _language_refused(raw: RawRecord, lang: str, reasons: list[Problem]) -> str:
 def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
               layout: str = "standard", jobs: int = 1, sort_by: str | None = None,
               force: bool = False, progress_stream: TextIO = sys.stderr,
-              display: str | None = None, column_map: ColumnMap | None = None,
-              allow_incomplete: bool = False,
+              display: str | None = None, layouts_dir: Path = LAYOUTS_DIR,
+              column_map: ColumnMap | None = None, allow_incomplete: bool = False,
               arrange: PrintOptions = PrintOptions()) -> BatchOutcome:
     """Build every record of `table` into `out_dir`; see the module docstring."""
     name = display or str(table)
@@ -354,7 +357,7 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
         rejected.sort(key=lambda item: item[0].row)  # file order
     for leftover in [*out_dir.glob(".*.part"), *out_dir.glob("*/.*.part")]:
         leftover.unlink()  # the temporary file of a write a kill interrupted
-    base = inputs_key(sources_dir, layout, formats)
+    base = inputs_key(sources_dir, layouts_dir, layout, formats)
     todo, ready = [], {}
     for position, (result, patient, raw) in enumerate(valid):
         key = record_key(base, raw)
@@ -369,13 +372,15 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
     groups: dict[str | None, list[int]] = {}
     for position, (_, _, raw) in enumerate(valid):
         groups.setdefault(_ward(raw) if split else None, []).append(position)
+    rank = {position: number for group in groups.values()
+            for number, position in enumerate(group, 1)}  # position within its print file
     taken: set[str] = set()
     print_names = {ward: _print_file_name(table.stem, ward, taken) for ward in groups}
     positions = {id(result): position for position, (result, _, _) in enumerate(valid)}
     with ExitStack() as stack:
         writers: dict[str | None, CombinedPdf] = {}
         if "pdf" in formats and valid:
-            stamper = Stamper(PdfWriter(layout))
+            stamper = Stamper(PdfWriter(layout, layouts_dir))
             writers = {ward: CombinedPdf(stack.enter_context(atomic_file(
                 out_dir / print_names[ward])), stamper, arrange.band) for ward in groups}
         written_up_to = 0
@@ -390,9 +395,8 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
                 built = ready.pop(written_up_to)
                 ward = _ward(raw) if split else None
                 if ward in writers:
-                    group = groups[ward]
                     label = RecordLabel(result.id, result.row, _ward(raw),
-                                        group.index(written_up_to) + 1, len(group))
+                                        rank[written_up_to], len(groups[ward]))
                     result.pages = list(writers[ward].add(label, [
                         (out_dir / path, _page_parts(saved, out_dir / path))
                         for path, saved in built.pdfs]))
@@ -404,7 +408,7 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
             write_ready()
 
         write_ready()
-        _render_all(todo, sources, out_dir, formats, layout, jobs, progress, add)
+        _render_all(todo, sources, out_dir, formats, layout, layouts_dir, jobs, progress, add)
         for writer in writers.values():
             writer.close(by_ward=split or sorted_by == "ward")
     written = [out_dir / f["path"] for result, _, _ in valid if not result.skipped

@@ -8,6 +8,7 @@ values (a name, a prescriber): patient data stays out of logs and terminals.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -349,11 +350,23 @@ def _wrong_unit(field: str) -> str:
             }.get(field, "")
 
 
+def current_date() -> dt.date:
+    """Today, or the day SOURCE_DATE_EPOCH names (the reproducible-builds convention), so
+    that rebuilding a record's documents later judges its dates as on the first day."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        return dt.date.today()
+    if not epoch.isdigit():
+        raise InputError(Problem("SOURCE_DATE_EPOCH", f"'{epoch}' is not a number of seconds",
+                                 "e.g. SOURCE_DATE_EPOCH=$(date -d 2027-01-04 +%s), or unset it"))
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+
+
 def validate_record(raw: RawRecord, languages: list[str], today: dt.date | None = None,
                     require_id: bool = False) -> Patient:
     """A checked `Patient`, or InputError listing every problem of the record
     (`require_id` in a batch, where the id names every record's files)."""
-    validator = _Validator(raw, languages, today or dt.date.today(), require_id)
+    validator = _Validator(raw, languages, today or current_date(), require_id)
     patient = validator.validate()
     if validator.problems or patient is None:
         raise InputError(validator.problems)

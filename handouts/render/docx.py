@@ -355,6 +355,7 @@ class DocxWriter:
         container.add_paragraph()
 
 
-def write_docx(document: Document, author: str, layout: str = "standard") -> bytes:
+def write_docx(document: Document, author: str, layout: str = "standard",
+               layouts_dir: Path = LAYOUTS_DIR) -> bytes:
     """The DOCX bytes of one document; the same model always gives the same bytes."""
-    return DocxWriter(document, author, layout).build()
+    return DocxWriter(document, author, layout, layouts_dir).build()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, display_path
 from ..project import EMBEDDED
 from ..translate.status import Report, compare_trees, merge_with_french, read_accepted
 from .content import LanguageContent, build_language
@@ -40,14 +40,6 @@ def available_languages(sources_dir: Path = SOURCES_DIR) -> list[str]:
     """Languages with a source file, French first."""
     langs = sorted(p.stem for p in sources_dir.glob("*.yaml") if p.stem not in UNTRANSLATED)
     return sorted(langs, key=lambda lang: lang != REFERENCE_LANG)
-
-
-def display_path(path: Path) -> str:
-    """A path as the user would type it: relative to the current folder when inside it."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def language_path(sources_dir: Path, lang: str) -> Path:

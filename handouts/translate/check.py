@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..build import Renderer
 from ..errors import InputError, Problem
 from ..fit import fit_problems
+from ..render.pdf import LAYOUTS_DIR
 from ..sources.content import build_language
 from ..sources.loading import (
     REFERENCE_LANG,
@@ -34,8 +36,8 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=position)
 
 
-def check_sources(sources_dir: Path, langs: list[str] | None = None, fit: bool = True
-                  ) -> CheckReport:
+def check_sources(sources_dir: Path, langs: list[str] | None = None, fit: bool = True,
+                  layouts_dir: Path = LAYOUTS_DIR) -> CheckReport:
     """Every problem of the sources for `langs` (default: all languages)."""
     report = CheckReport()
     known = available_languages(sources_dir)
@@ -67,7 +69,8 @@ def check_sources(sources_dir: Path, langs: list[str] | None = None, fit: bool =
         report.errors += [p for p in error.problems if p not in report.errors]
         return report
     if fit:
-        report.errors += fit_problems(sources, list(sources.languages))
+        report.errors += fit_problems(sources, list(sources.languages),
+                                      Renderer(sources, layouts_dir=layouts_dir))
     return report
 
 
