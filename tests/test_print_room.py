@@ -21,6 +21,7 @@ import pikepdf
 import pypdfium2
 import pytest
 
+from handouts.bulk.batch import RecordResult, _print_file_name, rejected_csv
 from handouts.errors import InputError
 from handouts.records.columns import FRENCH_HEADERS, field_for, header_key, load_column_map
 from handouts.records.readers import read_table
@@ -470,3 +471,26 @@ def test_every_spelling_of_a_field_or_its_french_headers_gives_the_field(field):
     for header in (field, field.replace("_", " ").title(), *FRENCH_HEADERS[field]):
         for spelling in spellings(header):
             assert field_for(spelling) == field, spelling
+
+
+def test_ward_file_names_are_safe_and_distinct():
+    wards = ["../../etc/passwd", "Neuro", "neuro", "NEURO", "Rééducation", "Réeducation",
+             "", "   ", "Soins / intensifs", "病棟", "A" * 80, "C:\\Windows", ".hidden", "-x"]
+    taken: set[str] = set()
+    names = [_print_file_name("w", ward, taken) for ward in wards]
+    assert len({name.casefold() for name in names}) == len(wards)
+    assert all(re.fullmatch(r"baclofen-print-w-[A-Za-z0-9][A-Za-z0-9-]{0,44}\.pdf", name)
+               for name in names), names
+    assert names[:4] == ["baclofen-print-w-etc-passwd.pdf", "baclofen-print-w-Neuro.pdf",
+                         "baclofen-print-w-neuro-2.pdf", "baclofen-print-w-NEURO-3.pdf"]
+
+
+def test_rejected_rows_of_a_yaml_list_get_its_fields_as_columns(tmp_path):
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- id: Y1\n  variant: oral\n  name: '=cmd'\n  daily_dose_mg: 500\n",
+                       encoding="utf-8")
+    [raw] = read_table(listing)
+    result = RecordResult("Y1", raw.row, "error", [f"{raw.locate('daily_dose_mg')}: too high"])
+    text = rejected_csv([(raw, result)], ()).decode("utf-8-sig")
+    assert text.splitlines() == ["id;variant;name;daily_dose_mg;errors",
+                                 f"Y1;oral;'=cmd;500;{listing}:4:18: too high"]

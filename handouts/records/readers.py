@@ -87,7 +87,7 @@ def _raw(values: dict[str, Any], row: int, name: str,
          source: tuple[tuple[str, ...], tuple[Any, ...]] = ((), ())) -> RawRecord:
     def locate(field: str | None) -> str:
         return f"{name}: row {row}" + (f", column {field}" if field else "")
-    return RawRecord(values, locate, row, source)
+    return RawRecord(values, locate, row, source=source)
 
 
 def read_table(path: Path, display: str | None = None, column_map: ColumnMap | None = None,
