@@ -4,6 +4,7 @@ read and tag exactly like a full render of the same patient."""
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import subprocess
 from pathlib import Path
@@ -16,6 +17,7 @@ from handouts.build import Renderer, patient_documents
 from handouts.compose import compose, documents_for
 from handouts.model import split_personal
 from handouts.records.validate import RawRecord, validate_record
+from handouts.render import stamp
 from handouts.render.docx import write_docx
 from handouts.sources.loading import load_sources
 from tests.conftest import normalise, pdf_text
@@ -170,3 +172,14 @@ def test_pdfium_extracts_a_stamped_page_like_a_full_render(renderer, record, kin
     assert texts(stamped) == texts(full)
     _, values = split_personal(document)
     assert normalise(values[0]) in normalise(" ".join(texts(stamped)))
+
+
+def test_a_value_inside_a_transformed_cell_is_brought_back_to_page_space():
+    """Where a value's cell is drawn under another transformation, the `cm` its overlay
+    opens with, applied there, gives the page's own space back (generated matrices)."""
+    page_space = stamp._times(stamp.PX_TO_PT, (1.0, 0.0, 0.0, -1.0, 0.0, 841.89))
+    for a, b, e, f in itertools.product((1.0, 0.5, 2.0), (0.0, 0.3), (0.0, 12.5), (0.0, -7.0)):
+        current = stamp._times((a, b, -b, a, e, f), page_space)
+        change = stamp._times(page_space, stamp._inverse(current))
+        assert all(abs(x - y) < 1e-9
+                   for x, y in zip(stamp._times(change, current), page_space, strict=True))
