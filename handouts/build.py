@@ -10,11 +10,12 @@ from pathlib import Path
 import weasyprint
 
 from .compose import compose, documents_for
-from .errors import Problem, RenderError
+from .errors import Problem, RecordDoesNotFit, RenderError
 from .model import Document, split_personal
-from .output import output_path, write_atomic
+from .output import output_path, write_together
 from .records.patient import Patient
 from .render.docx import DocxTemplate, fillable, slot_marker, write_docx
+from .render.measure import card_overflow_mm
 from .render.pdf import LAYOUTS_DIR, PdfWriter
 from .render.stamp import PageParts, Stamper, Template
 from .sources.loading import Sources
@@ -69,8 +70,14 @@ class Renderer:
             self.shared[key] = self.layout(split_personal(document)[0], personal=False)
         return self.shared[key]
 
-    def check_front_pages(self, document: Document, front_pages: int) -> None:
+    def check_front_pages(self, document: Document, front_pages: int,
+                          personal: bool = False) -> None:
         """Each personal page must be exactly one page, or page numbers would shift."""
+        if front_pages != len(document.front) and personal:
+            raise RecordDoesNotFit(Problem(
+                "", f"the {document.variant} leaflet's personal pages take {front_pages} "
+                f"pages instead of {len(document.front)}",
+                "shorten name or prescriber, or use fewer plan steps"))
         if front_pages != len(document.front):
             raise RenderError(Problem(
                 self.sources.shown(document.lang),
@@ -89,13 +96,21 @@ class Renderer:
             return rendered
         shared = self.shared_leaflet(document)
         front = self.pdf.render(document, author, len(shared.pages))
-        self.check_front_pages(document, len(front.pages))
+        self.check_front_pages(document, len(front.pages), personal=True)
         return front.copy(front.pages + shared.pages[len(document.front):])
 
     def checked_layout(self, document: Document, personal: bool
                        ) -> weasyprint.document.Document:
         rendered = self.layout(document, personal)
         pages = len(rendered.pages)
+        if personal and document.kind in ONE_PAGE_KINDS and pages != 1:
+            raise RecordDoesNotFit(Problem(
+                "", f"the {document.kind} takes {pages} pages; it must fit on one",
+                "shorten name, prescriber or the pump details"))
+        if personal and document.kind == "card" and (excess := card_overflow_mm(rendered)):
+            raise RecordDoesNotFit(Problem(
+                "", f"the wallet card's text runs {excess} mm past the card",
+                "shorten name, pump_model or implanting_centre"))
         if document.kind in ONE_PAGE_KINDS and pages != 1:
             raise RenderError(Problem(
                 self.sources.shown(document.lang),
@@ -193,7 +208,7 @@ def build_patient(sources: Sources, patient: Patient, out_dir: Path, formats: li
 
 
 def write_all(results: list[Rendered]) -> list[Path]:
-    for item in results:
-        write_atomic(item.path, item.data)
+    """Write a command's files all or nothing (a full disk leaves none of them)."""
+    write_together([(item.path, item.data) for item in results])
     return [item.path for item in results]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ from weasyprint.text.ffi import pango
 from .build import FORMATS, build_generic, build_patient, write_all
 from .bulk.batch import PrintOptions, run_batch
 from .compose import VARIANTS
-from .errors import HandoutsError, InputError, Problem
+from .errors import HandoutsError, InputError, Problem, RecordDoesNotFit
 from .output import write_atomic
 from .project import (
     CONFIG_NAME,
@@ -60,6 +61,12 @@ def version_text() -> str:
     return (f"make_handouts {installed('make_handouts')} (WeasyPrint "
             f"{weasyprint.__version__}, Pango {major}.{minor}.{micro}, python-docx "
             f"{installed('python-docx')}, Python {platform.python_version()})")
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(Problem(str(out), "--out is a file, not a folder",
+                                 "give a folder (it is created if missing)"))
 
 
 def _print_paths(paths: list[Path]) -> None:
@@ -216,8 +223,13 @@ def run_patient(argv: Sequence[str]) -> int:
                               available_languages(args.sources))
     sources = load_sources(args.sources, [patient.lang], args.allow_incomplete)
     _print_warnings([*args.project.warnings(), *sources.notices])
-    results = build_patient(sources, patient, args.out, args.formats or list(FORMATS),
-                            args.layout, args.layouts_dir)
+    _check_out(args.out)
+    try:
+        results = build_patient(sources, patient, args.out, args.formats or list(FORMATS),
+                                args.layout, args.layouts_dir)
+    except RecordDoesNotFit as error:
+        raise InputError([Problem(str(args.file), p.message, p.hint)
+                          for p in error.problems]) from None
     _print_paths(write_all(results))
     return 0
 
@@ -264,13 +276,14 @@ def run_batch_command(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog=f"{program_name()} batch",
         description="Build every record of a spreadsheet (CSV with , ; or tab, UTF-8 or "
-                    "Windows-1252; XLSX) or a YAML list: each record's files as 'patient' makes "
-                    "them, one combined print-ready PDF (a separator sheet and a bookmark per "
-                    "record), manifest.json and rejected.csv (the refused rows, with their "
-                    "errors, for the ward). Bad rows are reported and skipped (exit 1); "
-                    "columns that are not record fields are ignored (one warning); records "
-                    "already up to date are skipped.")
-    parser.add_argument("file", type=Path, metavar="FILE", help=".csv, .xlsx or .yaml")
+                    "Windows-1252; XLSX, XLS, ODS) or a YAML list: each record's files as "
+                    "'patient' makes them, one combined print-ready PDF (a separator sheet and "
+                    "a bookmark per record), manifest.json and rejected.csv (the refused rows, "
+                    "with their errors, for the ward). Every row is built or reported: bad rows "
+                    "are reported and skipped (exit 1); columns that are not record fields are "
+                    "ignored (one warning); records already up to date are skipped.")
+    parser.add_argument("file", type=Path, metavar="FILE",
+                        help=".csv, .xlsx, .xls, .ods or .yaml")
     _common(parser)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="worker processes (default: one per core)")
@@ -290,6 +303,7 @@ def run_batch_command(argv: Sequence[str]) -> int:
     args = _parse_args(parser, argv)
     _print_warnings(args.project.warnings())
     out = args.out if args.out != DEFAULT_OUT else DEFAULT_OUT / args.file.stem
+    _check_out(out)
     column_map = load_column_map(args.columns, str(args.columns)) if args.columns else None
     outcome = run_batch(args.file, out, args.sources, args.formats or list(FORMATS), args.layout,
                         max(1, args.jobs), args.sort_by, args.force, display=str(args.file),
@@ -306,8 +320,8 @@ def run_batch_command(argv: Sequence[str]) -> int:
             print(error, file=sys.stderr)
     failed = sum(r.status == "error" for r in outcome.results)
     skipped = sum(r.skipped for r in outcome.results)
-    print(f"batch: {len(outcome.results) - failed} records ok ({skipped} already up to date), "
-          f"{failed} with errors", file=sys.stderr)
+    print(f"batch: {len(outcome.results)} rows read, {len(outcome.results) - failed} built "
+          f"({skipped} already up to date), {failed} refused", file=sys.stderr)
     return outcome.exit_code
 
 
@@ -345,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: `make_handouts [COMMAND] [OPTIONS]`."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = COMMANDS.get(argv[0]) if argv else None
+    if hasattr(signal, "SIGXFSZ"):  # `ulimit -f`: a write error we report, not a kill
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         if command is not None:
             return command(argv[1:])
@@ -353,6 +369,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         return error.exit_code
+    except OSError as error:
+        print(f"{error.filename or 'make_handouts'}: {error.strerror or error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

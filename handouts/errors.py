@@ -29,6 +29,9 @@ class HandoutsError(Exception):
         self.problems = problems if isinstance(problems, list) else [problems]
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):
+        return type(self), (self.problems,)  # keeps the problems across processes
+
 
 class InputError(HandoutsError):
     """Unusable input (sources, layouts, patient records, usage): exit 2, nothing written."""
@@ -36,6 +39,15 @@ class InputError(HandoutsError):
 
 class RenderError(HandoutsError):
     """A layout could not be rendered as designed (e.g. a page that must fit does not)."""
+
+
+class RecordDoesNotFit(RenderError):
+    """A patient's values do not fit their documents: that record's error, located by
+    the caller (the record file, or the batch row)."""
+
+
+class OutputError(HandoutsError):
+    """A file could not be written (read-only folder, full disk, file size limit)."""
 
 
 def display_path(path: Path) -> str:

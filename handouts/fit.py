@@ -11,9 +11,8 @@ from .build import Renderer
 from .compose import compose
 from .errors import Problem
 from .records.patient import Patient, PlanStep
+from .render.measure import card_overflow_mm, overflow_mm
 from .sources.loading import Sources
-
-PX_TO_MM = 25.4 / 96
 
 
 def specimen(variant: str, lang: str) -> Patient:
@@ -36,42 +35,6 @@ def specimen(variant: str, lang: str) -> Patient:
                    pump_clinic_phone="+33 1 99 00 12 35",
                    implanting_centre="Centre hospitalier universitaire de Saint-Étienne-du-Rouvray",
                    implant_date=dt.date(2024, 12, 31))
-
-
-def _content_bottom(boxes) -> float:
-    bottoms = [box.position_y + box.margin_height() for box in boxes
-               if hasattr(box, "margin_height") and box.height is not None]
-    return max(bottoms, default=0.0)
-
-
-def overflow_mm(rendered) -> float:
-    """How far content runs past the first page, in mm (0 when it fits)."""
-    total = 0.0
-    for page in rendered.pages[1:]:
-        root = page._page_box.children[0]
-        total += _content_bottom(root.descendants()) - root.position_y
-    return round(total * PX_TO_MM, 1)
-
-
-def _classes(box) -> list[str]:
-    """The HTML classes of the element a box (or an absolute placeholder) draws."""
-    element = getattr(box, "element", None) or getattr(getattr(box, "_box", None), "element",
-                                                       None)
-    return (element.get("class") or "").split() if element is not None else []
-
-
-def card_overflow_mm(rendered) -> float:
-    """How far the text of either side of the card runs past the card, in mm (crop marks,
-    which sit outside the card on purpose, are not text)."""
-    worst = 0.0
-    for box in rendered.pages[0]._page_box.descendants():
-        if "card" not in _classes(box) or not hasattr(box, "content_box_y"):
-            continue
-        inside = [child for child in box.descendants()
-                  if "card" not in _classes(child) and "crop" not in _classes(child)]
-        limit = box.content_box_y() + box.height
-        worst = max(worst, _content_bottom(inside) - limit)
-    return round(worst * PX_TO_MM, 1)
 
 
 def fit_problems(sources: Sources, langs: list[str], renderer: Renderer | None = None

@@ -78,7 +78,7 @@ def test_stderr_names_rows_and_columns_without_names(capsys, tmp_path):
     assert code == 1
     assert all(line.startswith(f"{tmp_path / 'w.csv'}: row ") for line in stderr[:-1])
     assert not any("Chloé" in line or "Denis" in line for line in stderr + stdout)
-    assert stderr[-1] == "batch: 0 records ok (0 already up to date), 2 with errors"
+    assert stderr[-1] == "batch: 2 rows read, 0 built (0 already up to date), 2 refused"
     assert stdout == [str(tmp_path / "o" / "rejected.csv"), str(tmp_path / "o" / "manifest.json")]
 
 
@@ -184,11 +184,11 @@ def test_rerun_skips_up_to_date_records_and_force_rebuilds(capsys, tmp_path):
     table = write_csv(tmp_path / "two.csv", ROWS[:2])
     assert batch(capsys, table, tmp_path / "o")[0] == 0
     code, stdout, stderr = batch(capsys, table, tmp_path / "o")
-    assert code == 0 and stderr[-1] == "batch: 2 records ok (2 already up to date), 0 with errors"
+    assert code == 0 and stderr[-1] == "batch: 2 rows read, 2 built (2 already up to date), 0 refused"
     assert [Path(p).name for p in stdout] == ["baclofen-print-two.pdf", "rejected.csv",
                                               "manifest.json"]
     code, stdout, stderr = batch(capsys, table, tmp_path / "o", "--force")
-    assert stderr[-1] == "batch: 2 records ok (0 already up to date), 0 with errors"
+    assert stderr[-1] == "batch: 2 rows read, 2 built (0 already up to date), 0 refused"
     assert len(stdout) == 4 + 6 + 3
 
 
@@ -219,7 +219,8 @@ def test_a_killed_batch_resumes_and_completes(tmp_path):
     assert not list(out.rglob("*.part"))  # a killed write's temporary file is cleared
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[-1] == (
-        f"batch: {RECORDS_KILLED} records ok ({done_before} already up to date), 0 with errors")
+        f"batch: {RECORDS_KILLED} rows read, {RECORDS_KILLED} built ({done_before} already up to "
+        "date), 0 refused")
     manifest = json.loads((out / "manifest.json").read_text())
     assert [r["status"] for r in manifest["records"]] == ["ok"] * RECORDS_KILLED
     for record in manifest["records"]:
@@ -248,7 +249,7 @@ def test_a_rerun_takes_each_page_from_the_state_files(capsys, tmp_path, monkeypa
     monkeypatch.setattr(pikepdf, "open", lambda source, *a, **k: (
         isinstance(source, Path) and opened.append(source)) or real_open(source, *a, **k))
     code, _, stderr = batch(capsys, table, out)
-    assert code == 0 and stderr[-1] == "batch: 4 records ok (4 already up to date), 0 with errors"
+    assert code == 0 and stderr[-1] == "batch: 4 rows read, 4 built (4 already up to date), 0 refused"
     assert {path.parent.name for path in opened} == {"R0"}
     assert subprocess.run(["pdftotext", str(combined), "-"], capture_output=True, text=True,
                           check=True).stdout == before

@@ -238,8 +238,8 @@ def test_unusual_dose_with_confirmation_is_built_and_shown(capsys, tmp_path):
 
 @pytest.mark.parametrize("change, message", [
     ({"next_refill": "2020-01-10"}, "next_refill: 10 January 2020 is in the past"),
-    ({"next_refill": "le 5 mai"}, ("next_refill: 'le 5 mai' is not a date (write 2027-01-15 or "
-                                  "15/01/2027)")),
+    ({"next_refill": "le 5 mai"}, ("next_refill: a text of 8 characters is not a date (write "
+                                  "2027-01-15 or 15/01/2027)")),
     ({"next_refill": day(36)}, f"next_refill: the refill ({day(36)}) is after the low-reservoir"),
     ({"next_refill": day(36), "alarm_date": day(38)},
      f"next_refill: the refill ({day(36)}) is after the day the reservoir runs empty ({day(35)}"),

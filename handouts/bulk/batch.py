@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import json
 import os
 import re
+import select
+import signal
 import sys
+import threading
 import time
 import unicodedata
 from collections.abc import Callable
@@ -31,11 +35,11 @@ from pathlib import Path
 from typing import TextIO
 
 from ..build import Renderer, patient_documents, render_documents
-from ..errors import InputError, Problem
-from ..output import atomic_file, write_atomic
+from ..errors import InputError, OutputError, Problem, RecordDoesNotFit
+from ..output import atomic_file, write_atomic, write_together
 from ..records.columns import FORMULA_STARTS, OWN_COLUMNS, ColumnMap, field_for, header_key
 from ..records.patient import Patient
-from ..records.readers import read_table
+from ..records.readers import read_table, record_id
 from ..records.validate import ALL_FIELDS, RawRecord, validate_record
 from ..render.pdf import LAYOUTS_DIR, PdfWriter
 from ..render.stamp import PageParts, Stamper
@@ -45,6 +49,7 @@ from .combined import CombinedPdf, RecordLabel
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 STATE_FILE = ".record.json"
+LOCK_FILE = ".batch.lock"
 RECYCLE_AFTER = 2000
 CHUNK = 40
 
@@ -60,6 +65,7 @@ class RecordResult:
     files: list[dict] = field(default_factory=list)
     pages: list[int] | None = None
     skipped: bool = False
+    where: str = ""  # the record's place in the input, for messages (not in the manifest)
     print_file: str | None = None
 
 
@@ -71,6 +77,7 @@ class Built:
 
     files: list[dict]
     pdfs: list[tuple[str, list[dict] | None]]
+    refused: list[Problem] = field(default_factory=list)  # the record does not fit
 
 
 def inputs_key(sources_dir: Path, layouts_dir: Path, layout: str, formats: list[str]) -> str:
@@ -119,12 +126,15 @@ def _up_to_date(out_dir: Path, record_id: str, key: str) -> Built | None:
     """A record's files from a previous run, if complete and made from the same inputs
     (a state file that cannot be read means the record is built again)."""
     try:
-        saved = json.loads((out_dir / record_id / STATE_FILE).read_text(encoding="utf-8"))
-        if saved["key"] != key:
+        saved = json.loads(_read_inside(out_dir, record_id, STATE_FILE))
+        if saved["key"] != key or saved["id"] != record_id:
             return None
         pdfs = []
         for entry in saved["files"]:
-            data = (out_dir / entry["path"]).read_bytes()
+            folder_name, _, name = entry["path"].partition("/")
+            if folder_name != record_id or not name.startswith(f"{record_id}-"):
+                return None  # a state file may only name this record's own files
+            data = _read_inside(out_dir, record_id, name)
             if hashlib.sha256(data).hexdigest() != entry["sha256"]:
                 return None
             if entry["path"].endswith(".pdf"):
@@ -134,10 +144,59 @@ def _up_to_date(out_dir: Path, record_id: str, key: str) -> Built | None:
         return None
 
 
+def _symlinked(out_dir: Path, record_id: str) -> Problem | None:
+    """`out/<id>` may not be a symbolic link: the record's files would be written or
+    read wherever it points."""
+    folder = out_dir / record_id
+    if folder.is_symlink():
+        return Problem(str(folder), "is a symbolic link; refusing to follow it", "remove it")
+    return None
+
+
+def _read_inside(out_dir: Path, record_id: str, name: str) -> bytes:
+    """A file of a record's folder, never through a symbolic link (the folder's or the
+    file's) or a path: a state file is untrusted input."""
+    if "/" in name or name in ("", ".", ".."):
+        raise ValueError(name)
+    folder = os.open(out_dir / record_id, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
+    finally:
+        os.close(folder)
+    with os.fdopen(descriptor, "rb") as stream:
+        return stream.read()
+
+
 _worker: dict = {}
 
 
-def _start_worker(sources: Sources, layout: str, layouts_dir: Path) -> None:
+def _watch_main(main: int) -> None:
+    """Stop the worker as soon as the batch's main process ends, even by kill -9, which
+    lets it clean nothing up (the fork server, the workers' parent, lives on while they
+    do, so the parent is not the one to watch)."""
+    try:
+        select.select([os.pidfd_open(main)], [], [])  # readable once the process ended
+    except (AttributeError, OSError):  # no pidfd (not Linux 5.3+): poll instead
+        while _exists(main):
+            time.sleep(0.5)
+    os._exit(1)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _start_worker(sources: Sources, layout: str, layouts_dir: Path,
+                  main: int | None = None) -> None:
+    """Set up a process to build records; a worker (`main` given) leaves Ctrl-C to the
+    main process and stops by itself when that process is gone."""
+    if main is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        threading.Thread(target=_watch_main, args=(main,), daemon=True).start()
     _worker["renderer"] = Renderer(sources, layout, layouts_dir)
 
 
@@ -150,13 +209,30 @@ def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: l
     renderer: Renderer = _worker["renderer"]
     composed = [(patient, key, patient_documents(renderer.sources, patient))
                 for patient, key in records]
+    refused = {}
     if "pdf" in formats:
-        renderer.prepare(document for _, _, documents in composed for document in documents)
+        for patient, _, documents in composed:
+            try:
+                for document in documents:
+                    renderer.filled(document)
+            except RecordDoesNotFit as error:
+                refused[patient.id] = error.problems
+        renderer.prepare(document for patient, _, documents in composed
+                         if patient.id not in refused for document in documents)
     built = []
     for patient, key, documents in composed:
         files, pdfs, pages = [], [], {}
-        for item in render_documents(renderer, documents, formats, out_dir, patient.id):
-            write_atomic(item.path, item.data, durable=False)
+        try:
+            if patient.id in refused:
+                raise RecordDoesNotFit(refused[patient.id])
+            rendered = render_documents(renderer, documents, formats, out_dir, patient.id)
+        except RecordDoesNotFit as error:
+            built.append(Built([], [], error.problems))
+            continue
+        if problem := _symlinked(out_dir, patient.id):
+            raise OutputError(problem)
+        write_together([(item.path, item.data) for item in rendered], durable=False)
+        for item in rendered:
             path = item.path.relative_to(out_dir).as_posix()
             files.append({"path": path, "sha256": hashlib.sha256(item.data).hexdigest()})
             if path.endswith(".pdf"):
@@ -239,7 +315,8 @@ def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
     per_worker = RECYCLE_AFTER // CHUNK
     for start in range(0, max(len(part) for part in parts), per_worker):
         pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker,
-                                     initargs=(sources, layout, layouts_dir)) for _ in parts]
+                                     initargs=(sources, layout, layouts_dir, os.getpid()))
+                 for _ in parts]
         try:
             done = {pool.submit(_build_records, [(p, k) for _, p, k in chunk], out_dir,
                                 formats): chunk
@@ -255,8 +332,13 @@ def _render_all(todo: list[tuple[RecordResult, Patient, str]], sources: Sources,
 def _collect(chunk: list[tuple[RecordResult, Patient, str]], built: list[Built],
              progress: Progress, on_built: OnBuilt) -> None:
     for (result, _, _), record in zip(chunk, built, strict=True):
-        result.files = record.files
-        on_built(result, record)
+        if record.refused:
+            result.status = "error"
+            result.errors = [str(Problem(result.where, p.message, p.hint))
+                             for p in record.refused]
+        else:
+            result.files = record.files
+        on_built(result, record)  # a refused record too: the print file goes past it
         progress.advance()
 
 
@@ -320,6 +402,32 @@ def _language_refused(raw: RawRecord, lang: str, reasons: list[Problem]) -> str:
                        "--allow-incomplete"))
 
 
+def _lock(out_dir: Path) -> TextIO:
+    """One batch at a time in a folder: a second one refuses at once, instead of
+    deleting the first one's temporary files or interleaving their writes. The lock
+    file holds the process id of the batch that has it; the lock ends when the returned
+    file is closed (or the process ends)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = (out_dir / LOCK_FILE).open("a+")
+    except OSError as error:
+        raise OutputError(Problem(str(error.filename or out_dir),
+                                  f"cannot write: {error.strerror}")) from None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read(20).strip()
+        lock.close()
+        raise OutputError(Problem(str(out_dir), "another batch is writing to this folder"
+                                  + (f" (process {holder})" if holder.isdigit() else ""),
+                                  "wait until it ends, or choose another --out")) from None
+    lock.truncate(0)
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
 def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
               layout: str = "standard", jobs: int = 1, sort_by: str | None = None,
               force: bool = False, progress_stream: TextIO = sys.stderr,
@@ -334,14 +442,14 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
     languages = available_languages(sources_dir)
     results: list[RecordResult] = []
     valid: list[tuple[RecordResult, Patient, RawRecord]] = []
-    rejected: list[tuple[RawRecord, RecordResult]] = []
+    raws: dict[int, RawRecord] = {}
     for raw in records:
-        result = RecordResult(str(raw.values.get("id", "")), raw.row)
+        result = RecordResult(record_id(raw), raw.row, where=raw.locate(None))
+        raws[id(result)] = raw
         try:
             valid.append((result, validate_record(raw, languages, require_id=True), raw))
         except InputError as error:
             result.status, result.errors = "error", [str(p) for p in error.problems]
-            rejected.append((raw, result))
         results.append(result)
     refused: dict[str, list[Problem]] = {}
     sources = load_sources(sources_dir, sorted({p.lang for _, p, _ in valid}) or None,
@@ -352,14 +460,18 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
             if patient.lang in refused:
                 result.status = "error"
                 result.errors = [_language_refused(raw, patient.lang, refused[patient.lang])]
-                rejected.append((raw, result))
         valid = [item for item in valid if item[1].lang not in refused]
-        rejected.sort(key=lambda item: item[0].row)  # file order
+    lock = _lock(out_dir)  # held while this batch runs: closed when it returns or fails
     for leftover in [*out_dir.glob(".*.part"), *out_dir.glob("*/.*.part")]:
         leftover.unlink()  # the temporary file of a write a kill interrupted
     base = inputs_key(sources_dir, layouts_dir, layout, formats)
-    todo, ready = [], {}
+    todo: list = []
+    ready: dict[int, Built | None] = {}  # by print position: what is ready to be written
     for position, (result, patient, raw) in enumerate(valid):
+        if problem := _symlinked(out_dir, patient.id):
+            result.status, result.errors = "error", [f"{result.where}: {problem}"]
+            ready[position] = None  # not in the print file
+            continue
         key = record_key(base, raw)
         built = None if force else _up_to_date(out_dir, patient.id, key)
         if built is not None:
@@ -394,7 +506,7 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
                 result, _, raw = valid[written_up_to]
                 built = ready.pop(written_up_to)
                 ward = _ward(raw) if split else None
-                if ward in writers:
+                if ward in writers and built is not None and not built.refused:
                     label = RecordLabel(result.id, result.row, _ward(raw),
                                         rank[written_up_to], len(groups[ward]))
                     result.pages = list(writers[ward].add(label, [
@@ -415,6 +527,8 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
                for f in result.files]
     written += [out_dir / print_names[ward] for ward in writers]
     rejected_path = out_dir / "rejected.csv"
+    rejected = sorted(((raws[id(r)], r) for r in results if r.status == "error"),
+                      key=lambda item: item[0].row)  # in file order
     write_atomic(rejected_path, rejected_csv(rejected, records[0].source[0] if records else ()))
     written.append(rejected_path)
     manifest_path = out_dir / "manifest.json"
@@ -433,6 +547,7 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
         text.write("\n")
         text.detach()
     written.append(manifest_path)
+    lock.close()
     return BatchOutcome(written, results, notices,
                         [p for problems in refused.values() for p in problems])
 

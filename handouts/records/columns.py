@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import InputError, Problem
 from ..sources.yamlsource import YamlList, YamlMap, read_yaml
+from . import fields
 from .validate import ALL_FIELDS
 
 # The headers French hospital exports use for each field (matched by `header_key`).
@@ -143,7 +144,7 @@ def match_header(cells: list[Any], name: str, column_map: ColumnMap | None = Non
     """The header row's meaning and its warnings; InputError if it cannot be used (no
     id column, a field given twice, a probably misspelt field, a mapped header absent)."""
     keys = [header_key(cell) for cell in cells]
-    texts = tuple(" ".join(str(cell or "").split())[:60] for cell in cells)
+    texts = tuple(" ".join(str(cell or "").split()) for cell in cells)
     claimed: dict[int, str] = {}
     joined: dict[str, list[int]] = {}
     problems: list[Problem] = []
@@ -176,6 +177,10 @@ def match_header(cells: list[Any], name: str, column_map: ColumnMap | None = Non
                                     f"'{field}'", "keep one, or say which in --columns"))
     if "name" not in mapped and first_names:
         joined["name"] = first_names[:1] + joined.get("name", [])
+    if not joined:
+        raise InputError(Problem(f"{name}: row 1", "is not a header row: none of its cells "
+                                 "names a known column (the values are not shown)",
+                                 "the first row names the columns: id, variant, ..."))
     if "id" not in joined:
         # Without an id column, row 1 may be a patient's row: repeat none of it.
         raise InputError([*problems, Problem(f"{name}: row 1", "no 'id' column", "row 1 must "
@@ -186,16 +191,21 @@ def match_header(cells: list[Any], name: str, column_map: ColumnMap | None = Non
         if close and not all(field in joined for field in close):
             problems.append(Problem(
                 f"{name}: row 1, column {index + 1}",
-                f"column '{texts[index]}' looks like a misspelt field",
+                f"column {_shown(texts[index])} looks like a misspelt field",
                 "did you mean " + " or ".join(f"'{f}'" for f in close)
                 + "? rename it, or map or ignore it with --columns"))
         else:
-            warnings.append(f"'{texts[index]}' (column {index + 1})")
+            warnings.append(f"{_shown(texts[index])} (column {index + 1})")
     if problems:
         raise InputError(problems)
     notices = [Problem(f"{name}: row 1", f"{len(warnings)} columns ignored: "
                        + ", ".join(warnings))] if warnings else []
     return Header({field: tuple(indexes) for field, indexes in joined.items()}, texts), notices
+
+
+def _shown(header: str) -> str:
+    """A header as a message may quote it: a long one is described, not repeated."""
+    return f"'{header}'" if len(header) <= 40 and header.isprintable() else fields.shown(header)
 
 
 def _close_fields(key: str) -> list[str]:

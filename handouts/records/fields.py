@@ -7,10 +7,11 @@ with a message that describes the problem without repeating free text.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ..sources.content import suggest
@@ -39,7 +40,7 @@ def choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
 
 def one_of(choices: tuple[int, ...], unit: str) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
-        number = decimal(value)
+        number = amount(unit)(value)
         if number not in choices:
             raise Invalid(f"{number} {unit} is not one of {', '.join(map(str, choices))} {unit}")
         return int(number)
@@ -58,7 +59,11 @@ def text(value: Any) -> str:
 
 
 def identifier(value: Any) -> str:
-    text = str(value).strip() if isinstance(value, (str, int)) else ""
+    """Ids name files and go into the manifest: a strict pattern, so that no path, no
+    formula (`=`, `+`, `-`, `@` cannot start one) and no free text passes."""
+    text = _cell_text(value).strip() if isinstance(value, (str, int, float)) else ""
+    if isinstance(value, bool):
+        text = ""
     if not SAFE_ID.match(text):
         raise Invalid("must be 1-64 letters, digits, '-' or '_' (it names the files)")
     return text
@@ -71,28 +76,84 @@ def phone(value: Any) -> str:
     return text
 
 
-def decimal(value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise Invalid("expected a number")
-    if isinstance(value, (int, Decimal)):
-        return Decimal(value)
+MAX_NUMBER_TEXT = 20
+MAX_SHOWN = 16
+# What a clinician writes for an amount: digits, at most one decimal point or comma, and
+# optionally the field's unit after at most one space. Nothing else: Python's own
+# parsers also take `3_0`, `0x1E`, `1e5`, `nan`, inner spaces and non-ASCII digits.
+_AMOUNT = re.compile(r"([0-9]{1,6})(?:[.,]([0-9]{1,3}))?(?:[ \u00a0]?([^\s0-9].*))?",
+                     re.ASCII | re.DOTALL)
+UNITS = {
+    "mg": ("mg",),
+    "µg": ("µg", "μg", "ug", "mcg"),
+    "µg/mL": ("µg/ml", "μg/ml", "ug/ml", "mcg/ml"),
+    "mL": ("ml",),
+}
+
+
+def shown(text: str) -> str:
+    """A typed value as a message may show it: quoted when it is short and mostly digits
+    (a number or a date as typed), otherwise only its kind and length, so that free
+    text (a name typed in the wrong column) never reaches a message."""
+    letters = sum(c.isalpha() for c in text)
+    if (len(text) <= MAX_SHOWN and letters <= 4 and any(c.isdigit() for c in text)
+            and text.isprintable()):
+        return f"'{text}'"
+    return f"a text of {len(text)} characters"
+
+
+def key_name(key: str) -> str:
+    """A field name as typed, if it looks like one (a name typed as a key is not shown)."""
+    return key if re.fullmatch(r"[a-z][A-Za-z0-9_]{0,39}", key, re.ASCII) else shown(key)
+
+
+def _cell_text(value: Any) -> str:
+    """A spreadsheet number as the text it stands for, so every number goes through the
+    same grammar (a float from a formula such as 0.30000000000000004 is refused)."""
     if isinstance(value, float):
-        return Decimal(str(value))
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise Invalid("expected a number (e.g. 12.5 or 12,5)") from None
-    if not number.is_finite():
-        raise Invalid("expected a number (e.g. 12.5 or 12,5)")
-    return number
+        if not math.isfinite(value):
+            raise Invalid("not a finite number")
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
 
 
-def integer(value: Any) -> int:
-    number = decimal(value)
-    if number != number.to_integral_value():
-        raise Invalid("expected a whole number")
-    return int(number)
+def amount(unit: str | None) -> Callable[[Any], Decimal]:
+    """A parser for a number in `unit` (None: a bare number)."""
+    def parse(value: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+            raise Invalid("expected a number")
+        typed = _cell_text(value).strip()
+        example = f"e.g. 12.5 or 12,5{' ' + unit if unit else ''}"
+        if len(typed) > MAX_NUMBER_TEXT:
+            raise Invalid(f"{shown(typed)} is not a number ({example})")
+        match = _AMOUNT.fullmatch(typed)
+        if match is None:
+            raise Invalid(f"{shown(typed)} is not a number: write digits with at most one "
+                          f"decimal point or comma ({example})")
+        whole, fraction, written_unit = match.groups()
+        if written_unit is not None and (unit is None
+                                         or written_unit.lower() not in UNITS[unit]):
+            expected = f"this field is in {unit}" if unit else "write the number alone"
+            raise Invalid(f"{shown(typed)}: {expected}")
+        return Decimal(f"{whole}.{fraction}" if fraction else whole)
+    return parse
+
+
+decimal = amount(None)
+milligrams = amount("mg")
+micrograms = amount("µg")
+
+
+def bounded(low: int, high: int, what: str) -> Callable[[Any], int]:
+    """A whole number from `low` to `high` (days between steps, intakes a day)."""
+    def parse(value: Any) -> int:
+        number = decimal(value)
+        if number != number.to_integral_value():
+            raise Invalid("expected a whole number")
+        if not low <= number <= high:
+            raise Invalid(f"{number} {what} is outside {low} to {high}")
+        return int(number)
+    return parse
 
 
 def boolean(value: Any) -> bool:
@@ -111,17 +172,18 @@ def date(value: Any) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = str(value).strip()
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    if not isinstance(value, str):
+        raise Invalid("expected a date (write 2027-01-15 or 15/01/2027)")
+    text = value.strip()
+    iso = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", text, re.ASCII)
+    french = re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", text, re.ASCII)
+    if iso is None and french is None:
+        raise Invalid(f"{shown(text)} is not a date (write 2027-01-15 or 15/01/2027)")
+    year, month, day = map(int, iso.groups() if iso else reversed(french.groups()))
     try:
-        if match:
-            day, month, year = map(int, match.groups())
-            return dt.date(year, month, day)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return dt.date.fromisoformat(text)
+        return dt.date(year, month, day)
     except ValueError:
-        raise Invalid(f"'{text}' is not a valid date") from None
-    raise Invalid(f"'{text}' is not a date (write 2027-01-15 or 15/01/2027)")
+        raise Invalid(f"{shown(text)} is not a day of the calendar") from None
 
 
 def steps(value: Any) -> tuple[PlanStep, ...]:
@@ -131,12 +193,12 @@ def steps(value: Any) -> tuple[PlanStep, ...]:
         items = [part.split("=", 1) for part in value.split(";") if part.strip()]
         if any(len(item) != 2 for item in items):
             raise Invalid("write the steps as DATE=DOSE; DATE=DOSE (e.g. 2027-01-15=15)")
-        return tuple(PlanStep(date(day), decimal(dose)) for day, dose in items)
+        return tuple(PlanStep(date(day), milligrams(dose)) for day, dose in items)
     if not isinstance(value, list) or not value:
         raise Invalid("expected a list of steps with 'from' and 'daily_dose_mg'")
     steps = []
     for item in value:
         if not isinstance(item, dict) or set(item) != {"from", "daily_dose_mg"}:
             raise Invalid("each step has exactly 'from' (a date) and 'daily_dose_mg'")
-        steps.append(PlanStep(date(item["from"]), decimal(item["daily_dose_mg"])))
+        steps.append(PlanStep(date(item["from"]), milligrams(item["daily_dose_mg"])))
     return tuple(steps)

@@ -32,6 +32,7 @@ DAYS_TO_REFILL = (30, 180)
 MAX_STEP_MG = Decimal(15)
 MIN_TITRATION_INTERVAL_DAYS = 3
 MAX_PLAN_STEPS = 10
+MAX_INTERVAL_DAYS = 365  # a sanity bound on days between plan steps, not a clinical rule
 INTAKE_FIELDS = ("morning_mg", "noon_mg", "evening_mg", "bedtime_mg")
 # Which intakes are used when the daily dose is split evenly, by intakes per day.
 EVEN_SPLIT_SLOTS = {1: (0,), 2: (0, 2), 3: (0, 1, 2), 4: (0, 1, 2, 3)}
@@ -56,6 +57,7 @@ class RawRecord:
     values: dict[str, Any]
     locate: Callable[[str | None], str]
     row: int = 0
+    refused: tuple[Problem, ...] = ()  # the reader could not read the row reliably
     source: tuple[tuple[str, ...], tuple[Any, ...]] = ((), ())  # header and cells as read
 
 
@@ -93,7 +95,9 @@ class _Validator:
         values = self.raw.values
         for field in values:
             if field not in ALL_FIELDS:
-                self.problem(field, "unknown field", suggest(field, ALL_FIELDS))
+                self.problems.append(Problem(self.raw.locate(field),
+                                             f"{fields.key_name(field)}: unknown field",
+                                             suggest(field, ALL_FIELDS)))
             elif isinstance(values[field], str) and mis_encoded(values[field]):
                 self.problem(field, "unreadable or mis-encoded characters (such as 'Ã©' for "
                              "'é'): the file's encoding is probably wrong",
@@ -121,7 +125,7 @@ class _Validator:
         return self.pump(common, confirmed, lang or "fr")
 
     def oral(self, common: dict, confirmed: bool) -> Patient | None:
-        dose = self.get("daily_dose_mg", fields.decimal, required=True)
+        dose = self.get("daily_dose_mg", fields.milligrams, required=True)
         unusual = False
         if dose is not None:
             before = len(self.problems)
@@ -129,10 +133,8 @@ class _Validator:
                                        ORAL_CONFIRM_ABOVE_MG, confirmed)
             if len(self.problems) > before:
                 dose = None  # nothing more to say about a dose already refused
-        doses_per_day = self.get("doses_per_day", fields.integer, default=3)
-        if not 1 <= doses_per_day <= 4:
-            self.problem("doses_per_day", f"{doses_per_day} intakes a day is outside 1 to 4")
-            doses_per_day = 3
+        doses_per_day = self.get("doses_per_day", fields.bounded(1, 4, "intakes a day"),
+                                 default=3)
         intakes = self.intakes(dose, doses_per_day)
         titration = self.plan("titration", dose)
         taper = self.plan("taper", dose)
@@ -161,7 +163,7 @@ class _Validator:
         return False
 
     def intakes(self, dose: Decimal | None, doses_per_day: int) -> tuple[Decimal | None, ...]:
-        given = {f: self.get(f, fields.decimal) for f in INTAKE_FIELDS if self.present(f)}
+        given = {f: self.get(f, fields.milligrams) for f in INTAKE_FIELDS if self.present(f)}
         if dose is None:
             return ()
         if given:
@@ -216,14 +218,16 @@ class _Validator:
 
     def computed_plan(self, kind: str, dose: Decimal) -> tuple[PlanStep, ...]:
         start = self.get(f"{kind}_start", fields.date)
-        step = self.get(f"{kind}_step_mg", fields.decimal)
-        every = self.get(f"{kind}_every_days", fields.integer)
-        first = self.get("titration_start_mg", fields.decimal) if kind == "titration" else None
+        step = self.get(f"{kind}_step_mg", fields.milligrams)
+        every = self.get(f"{kind}_every_days", fields.bounded(1, MAX_INTERVAL_DAYS, "days"))
+        first = self.get("titration_start_mg", fields.milligrams) if kind == "titration" else None
         if None in (start, step, every) or (kind == "titration" and first is None):
             return ()
-        if step <= 0 or every <= 0:
-            self.problem(f"{kind}_step_mg" if step <= 0 else f"{kind}_every_days",
-                         "must be more than 0")
+        if step <= 0:
+            self.problem(f"{kind}_step_mg", "must be more than 0")
+            return ()
+        if (dt.date.max - start).days < every * MAX_PLAN_STEPS:
+            self.problem(f"{kind}_start", "the plan would run past the year 9999")
             return ()
         current = first if kind == "titration" else dose - step
         target = dose if kind == "titration" else Decimal(0)
@@ -279,11 +283,14 @@ class _Validator:
         return steps if len(self.problems) == before else ()
 
     def pump(self, common: dict, confirmed: bool, lang: str) -> Patient | None:
-        dose = self.get("daily_dose_ug", fields.decimal, required=True)
+        dose = self.get("daily_dose_ug", fields.micrograms, required=True)
         unusual = False
         if dose is not None:
+            before = len(self.problems)
             unusual = self.check_range("daily_dose_ug", dose, PUMP_DOSE_UG, "µg/day", None,
                                        confirmed)
+            if len(self.problems) > before:
+                dose = None  # a refused dose computes no refill dates
         concentration = self.get("concentration_ug_per_ml",
                                  fields.one_of(CONCENTRATIONS_UG_PER_ML, "µg/mL"), required=True)
         reservoir = self.get("reservoir_ml", fields.one_of(RESERVOIRS_ML, "mL"), required=True)
@@ -366,6 +373,8 @@ def validate_record(raw: RawRecord, languages: list[str], today: dt.date | None 
                     require_id: bool = False) -> Patient:
     """A checked `Patient`, or InputError listing every problem of the record
     (`require_id` in a batch, where the id names every record's files)."""
+    if raw.refused:
+        raise InputError(list(raw.refused))
     validator = _Validator(raw, languages, today or current_date(), require_id)
     patient = validator.validate()
     if validator.problems or patient is None:
@@ -376,7 +385,7 @@ def validate_record(raw: RawRecord, languages: list[str], today: dt.date | None 
 def read_patient_file(path: Path, display: str | None = None) -> RawRecord:
     """One patient record from a YAML file, with line:col for each field."""
     name = display or str(path)
-    node = read_yaml(path, name)
+    node = read_yaml(path, name, as_typed=True)
     if not isinstance(node, YamlMap):
         raise InputError(Problem(name, "expected one patient record ('field: value' lines)"))
 

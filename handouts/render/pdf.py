@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 import weasyprint
 import weasyprint.pdf
+from jinja2.loaders import split_template_path
 from weasyprint.text.fonts import FontConfiguration
 
 from ..errors import InputError, Problem, RenderError
@@ -74,6 +75,21 @@ def _subset_named_fonts(build_fonts):
 
 
 weasyprint.pdf.build_fonts_dictionary = _subset_named_fonts(weasyprint.pdf.build_fonts_dictionary)
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """Templates from their folder only: a template (or an `{% include %}`) that is a
+    symbolic link to a file elsewhere, such as /etc/passwd, is refused."""
+
+    def __init__(self, folder: Path):
+        super().__init__(folder, followlinks=False)
+        self.folder = folder.resolve()
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        path = self.folder.joinpath(*split_template_path(template))
+        if not path.resolve().is_relative_to(self.folder):
+            raise InputError(Problem(f"layouts/templates/{template}",
+                                     "refused: it leads outside layouts/templates",
+                                     "templates must be plain files of that folder"))
+        return super().get_source(environment, template)
 
 
 class PdfWriter:
@@ -83,7 +99,7 @@ class PdfWriter:
         self.layout = layout
         self.layouts_dir = layouts_dir
         self.environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(layouts_dir / "templates"),
+            loader=ConfinedLoader(layouts_dir / "templates"),
             autoescape=True, undefined=jinja2.StrictUndefined)
         self.template = self.environment.get_template("document.html.j2")
         self.fetcher = AssetFetcher([layouts_dir])

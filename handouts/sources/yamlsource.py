@@ -16,6 +16,7 @@ import yaml
 from ..errors import InputError, Problem, where
 
 MAX_YAML_BYTES = 2_000_000
+MAX_YAML_DEPTH = 20  # lists and maps inside each other; the sources need 6
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _TYPE_NAMES = {
@@ -96,29 +97,34 @@ def _friendly(error: yaml.MarkedYAMLError) -> tuple[str, str]:
     return (error.problem or "YAML syntax error"), "check the line against docs/sources.md"
 
 
-def read_yaml(path: Path, display: str | None = None, text: str | None = None) -> Any:
+def read_yaml(path: Path, display: str | None = None, text: str | None = None,
+              as_typed: bool = False) -> Any:
     """Parse a YAML file into YamlMap/YamlList/scalars with positions.
 
-    Raises InputError listing every problem found (tabs, syntax, duplicate keys, aliases).
+    With `as_typed`, every scalar is the text as typed (None when empty): patient
+    records, where YAML 1.1 would read `017` as 15, `12:30` as 750 and `3_0` as 30.
+    Raises InputError listing every problem found (tabs, syntax, duplicate keys, aliases,
+    too deep nesting).
     """
     name = display or str(path)
     if text is None:
-        if path.stat().st_size > MAX_YAML_BYTES:
-            raise InputError(Problem(name, f"file is larger than {MAX_YAML_BYTES} bytes"))
         try:
+            if path.stat().st_size > MAX_YAML_BYTES:
+                raise InputError(Problem(name, f"file is larger than {MAX_YAML_BYTES} bytes"))
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as error:
             raise InputError(Problem(name, "not UTF-8 text", "save the file as UTF-8")) from error
+        except OSError as error:
+            raise InputError(Problem(name, f"cannot read the file: {error.strerror}")) from None
+    if len(text) > MAX_YAML_BYTES:
+        raise InputError(Problem(name, f"text is longer than {MAX_YAML_BYTES} characters"))
     problems = [
         Problem(where(name, number, line.index("\t") + 1), "a tab character is not allowed",
                 "indent with spaces, never tabs")
         for number, line in enumerate(text.splitlines(), 1) if "\t" in line
     ]
     try:
-        problems += [Problem(where(name, event.start_mark.line + 1, event.start_mark.column + 1),
-                             "anchors and aliases are not allowed", "write the value out in full")
-                     for event in yaml.parse(text, Loader=yaml.SafeLoader)
-                     if isinstance(event, yaml.AliasEvent)]
+        problems += _scan_events(text, name)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -131,18 +137,41 @@ def read_yaml(path: Path, display: str | None = None, text: str | None = None) -
         raise InputError(problems)
     if node is None:
         return None
-    builder = _Builder(name)
+    builder = _Builder(name, as_typed)
     value = builder.build(node)
     if builder.problems:
         raise InputError(builder.problems)
     return value
 
 
+def _scan_events(text: str, name: str) -> list[Problem]:
+    """Aliases, found in one streaming pass that stops at the first nesting deeper than
+    MAX_YAML_DEPTH, before any value is built (deep nesting makes PyYAML quadratic)."""
+    problems, depth = [], 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            problems.append(Problem(where(name, event.start_mark.line + 1,
+                                          event.start_mark.column + 1),
+                                    "anchors and aliases are not allowed",
+                                    "write the value out in full"))
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                mark = event.start_mark
+                raise InputError([*problems, Problem(
+                    where(name, mark.line + 1, mark.column + 1),
+                    f"lists and maps nested more than {MAX_YAML_DEPTH} deep")])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return problems
+
+
 class _Builder:
     """Turns composed nodes into located values, collecting problems as it goes."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, as_typed: bool = False):
         self.name = name
+        self.as_typed = as_typed
         self.problems: list[Problem] = []
         self.constructor = yaml.SafeLoader("")
 
@@ -160,6 +189,8 @@ class _Builder:
             result.mark = self.mark(node)
             result.item_marks = [self.mark(item) for item in node.value]
             return result
+        if self.as_typed:
+            return None if node.tag == "tag:yaml.org,2002:null" else node.value
         return self.constructor.construct_object(node, deep=True)
 
     def build_map(self, node: yaml.MappingNode) -> YamlMap:
