@@ -1,5 +1,5 @@
-"""Print rooms: spreadsheets as French hospitals export them (French headers, extra
-columns, first and last names apart, column maps), mis-encoded text, one language's
+"""Print rooms: spreadsheets as French hospitals export them (CSV, XLSX, ODS; French
+headers, extra columns, first and last names apart, column maps), mis-encoded text, one language's
 problem kept to its records, and a print file a printer and a ward can use (separator
 sheets, bookmarks, split by ward, rejected.csv, the same bytes whatever --jobs)."""
 
@@ -27,6 +27,7 @@ from handouts.records.columns import FRENCH_HEADERS, field_for, header_key, load
 from handouts.records.readers import read_table
 from handouts.records.validate import ALL_FIELDS, mis_encoded, validate_record
 from tests.conftest import normalise, run_cli
+from tests.integrity_kit import write_ods
 
 TODAY = dt.date.today()
 REFILL, ALARM = TODAY + dt.timedelta(days=30), TODAY + dt.timedelta(days=33)
@@ -95,7 +96,7 @@ def test_ignored_columns_are_one_warning_and_stdout_lists_the_files(capsys, tmp_
                                                         "rejected.csv", "manifest.json"]
 
 
-def test_the_same_export_as_xlsx_reads_the_same_records(tmp_path):
+def test_the_same_export_as_xlsx_and_ods_reads_the_same_records(tmp_path):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(EXPORT_HEADER)
@@ -119,6 +120,21 @@ def test_the_same_export_as_xlsx_reads_the_same_records(tmp_path):
     assert [getattr(p, "name", p) for p in from_csv] == [*NAMES[:2], "refused", *NAMES[3:]]
     assert from_csv[3].next_refill == REFILL
     assert patients(tmp_path / "export.xlsx") == from_csv
+    assert patients(write_ods(tmp_path / "export.ods", [EXPORT_HEADER, *EXPORT_ROWS])) == from_csv
+
+
+def test_the_same_export_as_ods_builds(capsys, export, tmp_path):
+    """LibreOffice Calc's format, as many French public hospitals save their exports."""
+    _, _, folder = export
+    table = write_ods(tmp_path / "export.ods", [EXPORT_HEADER, *EXPORT_ROWS])
+    code, _, stderr = run_cli(capsys, "batch", str(table), "--out", str(tmp_path / "o"),
+                              "--jobs", "1", "--sort-by", "Service", "--format", "pdf")
+    assert code == 1
+    assert stderr[0] == (f"{table}: row 1: warning: 2 columns ignored: 'IPP' (column 1), "
+                         "'Remarques' (column 16)")
+    ods, csv_built = manifest_of(tmp_path / "o"), manifest_of(folder / "out1")
+    assert [(r["id"], r["status"], r["pages"]) for r in ods["records"]] == \
+        [(r["id"], r["status"], r["pages"]) for r in csv_built["records"]]
 
 
 def test_every_field_has_a_french_header():
@@ -147,8 +163,9 @@ def test_a_file_without_a_header_row_echoes_no_patient_value(capsys, tmp_path):
     table = write_export(tmp_path / "nohead.csv", header=EXPORT_ROWS[0], rows=EXPORT_ROWS[1:])
     code, stdout, stderr = run_cli(capsys, "batch", str(table), "--out", str(tmp_path / "o"))
     assert code == 2 and stdout == [] and not (tmp_path / "o").exists()
-    assert stderr == [(f"{table}: row 1: no 'id' column (row 1 must name the columns; each "
-                      "record needs an id, used to name its files)")]
+    assert stderr == [(f"{table}: row 1: is not a header row: none of its cells names a "
+                       "known column (the values are not shown) (the first row names the "
+                       "columns: id, variant, ...)")]
 
 
 @pytest.mark.parametrize("header, message", [
