@@ -189,7 +189,7 @@ def test_a_look_alike_of_a_field_already_given_is_only_ignored(tmp_path):
     [raw] = read_table(table, notices=notices)
     assert raw.values == {"id": "A", "variant": "oral", "prescriber": "Dr X"}
     assert [str(n) for n in notices] == [
-        f"{table}: row 1: 1 columns ignored: 'prescribers' (column 4)"]
+        f"{table}: row 1: 1 column ignored: 'prescribers' (column 4)"]
 
 
 def test_a_column_map_names_a_hospitals_own_headers(tmp_path):

@@ -198,7 +198,7 @@ def match_header(cells: list[Any], name: str, column_map: ColumnMap | None = Non
             warnings.append(f"{_shown(texts[index])} (column {index + 1})")
     if problems:
         raise InputError(problems)
-    notices = [Problem(f"{name}: row 1", f"{len(warnings)} columns ignored: "
+    notices = [Problem(f"{name}: row 1", f"{len(warnings)} column{'s' if len(warnings) > 1 else ''} ignored: "
                        + ", ".join(warnings))] if warnings else []
     return Header({field: tuple(indexes) for field, indexes in joined.items()}, texts), notices
 
