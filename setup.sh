@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2
-          poppler-utils)
+          poppler-utils chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do
   if [ "$package" = python3-venv ] && python3 -c "import venv, ensurepip" 2>/dev/null; then

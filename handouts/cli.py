@@ -348,10 +348,36 @@ def run_init(argv: Sequence[str]) -> int:
     return 0
 
 
+def run_serve(argv: Sequence[str]) -> int:
+    """The clinician web app: a form in the browser for one patient."""
+    parser = argparse.ArgumentParser(
+        prog=f"{program_name()} serve",
+        description="The clinician web app: a form in the browser (French or English) for one "
+                    "patient, prefilled from FHIR or a YAML record, checked like 'patient', "
+                    "with a preview and the same files to download. Nothing is stored. "
+                    "Listens on 127.0.0.1 only unless --host says otherwise; then put it "
+                    "behind the hospital's authenticating reverse proxy (see README).")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="render processes kept warm (default: one per core, at most 4)")
+    parser.add_argument("--render-timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="a render taking longer is stopped (default: 30)")
+    _sources_option(parser)
+    args = _parse_args(parser, argv)
+    _print_warnings(args.project.warnings())
+    from .web.server import serve  # the web stack loads only for this command
+
+    return serve(args.host, args.port, args.sources, args.layouts_dir, args.workers,
+                 args.render_timeout)
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"batch": run_batch_command,
                                                         "check": run_check,
                                                         "init": run_init,
                                                         "patient": run_patient,
+                                                        "serve": run_serve,
                                                         "translations": run_translations}
 
 

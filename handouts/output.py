@@ -19,10 +19,18 @@ def output_path(out_dir: Path, document: Document, fmt: str, record_id: str | No
     """`out/fr/baclofen-oral-leaflet.pdf`, or for a patient
     `out/<id>/<id>-baclofen-oral-leaflet-fr.pdf` (the id, never the name); a layout
     other than the standard one is named too: `...-leaflet-large-print.pdf`."""
-    stem = document.stem if layout == "standard" else f"{document.stem}-{layout}"
     if record_id is None:
+        stem = document.stem if layout == "standard" else f"{document.stem}-{layout}"
         return out_dir / document.lang / f"{stem}.{fmt}"
-    return out_dir / record_id / f"{record_id}-{stem}-{document.lang}.{fmt}"
+    return out_dir / record_id / patient_file_name(record_id, document.stem, document.lang, fmt,
+                                                   layout)
+
+
+def patient_file_name(record_id: str, stem: str, lang: str, fmt: str,
+                      layout: str = "standard") -> str:
+    """`<id>-baclofen-oral-leaflet-fr.pdf` (`...-leaflet-large-print-fr.pdf`)."""
+    stem = stem if layout == "standard" else f"{stem}-{layout}"
+    return f"{record_id}-{stem}-{lang}.{fmt}"
 
 
 @contextmanager

@@ -116,7 +116,7 @@ def _set_language(document, tag: str) -> None:
     rpr_default.append(lang)
 
 
-def _zip(entries: list[tuple[str, bytes]], base: bytes = b"") -> bytes:
+def zip_entries(entries: list[tuple[str, bytes]], base: bytes = b"") -> bytes:
     """Entries at a fixed date and mode, appended to the zip `base` if given."""
     buffer = io.BytesIO(base)
     with zipfile.ZipFile(buffer, "a" if base else "w", zipfile.ZIP_DEFLATED) as target:
@@ -134,7 +134,7 @@ def _deterministic_zip(data: bytes) -> bytes:
     (`DocxTemplate`)."""
     source = zipfile.ZipFile(io.BytesIO(data))
     names = [i.filename for i in source.infolist() if i.filename != _MAIN_PART]
-    return _zip([(name, source.read(name)) for name in [*names, _MAIN_PART]])
+    return zip_entries([(name, source.read(name)) for name in [*names, _MAIN_PART]])
 
 
 def slot_marker(index: int) -> str:
@@ -156,14 +156,14 @@ class DocxTemplate:
     def __init__(self, data: bytes):
         source = zipfile.ZipFile(io.BytesIO(data))
         self.main = source.read(_MAIN_PART)
-        self.base = _zip([(i.filename, source.read(i.filename)) for i in source.infolist()
+        self.base = zip_entries([(i.filename, source.read(i.filename)) for i in source.infolist()
                           if i.filename != _MAIN_PART])
 
     def fill(self, values: tuple[str, ...]) -> bytes:
         part = self.main
         for index, value in enumerate(values):
             part = part.replace(slot_marker(index).encode(), xml_escape(value).encode(), 1)
-        return _zip([(_MAIN_PART, part)], self.base)
+        return zip_entries([(_MAIN_PART, part)], self.base)
 
 
 class DocxWriter:
