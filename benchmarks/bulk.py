@@ -197,8 +197,9 @@ def raster_check(table: Path, out: Path, sample: int, work: Path) -> int:
 
 
 def shared_bytes(combined: Path) -> int:
-    """Bytes of the streams the combined PDF shares between records: the form XObjects
-    (shapes and shared pages) and the fonts, with everything they reference."""
+    """Bytes of the streams the combined PDF shares between records: the content
+    streams between the records' overlays (shapes and shared pages) and the pages'
+    resources (fonts, images), with everything they reference."""
     seen: set[tuple[int, int]] = set()
     total = 0
 
@@ -218,10 +219,11 @@ def shared_bytes(combined: Path) -> int:
 
     with pikepdf.open(combined) as pdf:
         for page in pdf.pages:
-            for group in ("/XObject", "/Font"):
-                for key, value in page.Resources.get(group, pikepdf.Dictionary()).items():
-                    if key.startswith(("/S", "/MH-")):
-                        walk(value)
+            walk(page.obj.get("/Resources"))
+            contents = page.obj.get("/Contents")
+            if isinstance(contents, pikepdf.Array):
+                for part in contents[0::2]:
+                    walk(part)
     return total
 
 

@@ -18,7 +18,7 @@ import weasyprint
 from weasyprint.text.ffi import pango
 
 from .build import FORMATS, build_generic, build_patient, write_all
-from .bulk.batch import run_batch
+from .bulk.batch import PrintOptions, run_batch
 from .compose import VARIANTS
 from .errors import HandoutsError, InputError, Problem, RecordDoesNotFit
 from .output import write_atomic
@@ -30,6 +30,7 @@ from .project import (
     load_project,
     writable_sources,
 )
+from .records.columns import load_column_map
 from .records.validate import read_patient_file, validate_record
 from .render.pdf import LAYOUTS
 from .sources.loading import available_languages, display_path, load_sources
@@ -128,11 +129,16 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="only this language (repeatable; default: every language in sources/)")
     parser.add_argument("--variant", choices=VARIANTS, action="append", dest="variants",
                         help="only this variant (repeatable; default: both)")
+    _allow_incomplete_option(parser)
+    return parser
+
+
+def _allow_incomplete_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-incomplete", action="store_true",
                         help="build a translation with errors or strings to review anyway, "
                              "printing the French text where it is missing, wrong or not "
-                             "reviewed (each fallback is printed on stderr)")
-    return parser
+                             "reviewed (each fallback is printed on stderr); without it, such a "
+                             "language's documents are not built and the others are (exit 1)")
 
 
 def _commands_help(program: str) -> str:
@@ -151,13 +157,19 @@ def _commands_help(program: str) -> str:
 
 def run_build(argv: Sequence[str]) -> int:
     args = _parse_args(_build_parser(), argv)
-    sources = load_sources(args.sources, args.langs, args.allow_incomplete)
+    refused: dict[str, list[Problem]] = {}
+    sources = load_sources(args.sources, args.langs, args.allow_incomplete, refused)
+    if refused and not sources.languages:
+        raise InputError([p for problems in refused.values() for p in problems])
     _print_warnings([*args.project.warnings(), *sources.notices])
-    langs = args.langs or available_languages(args.sources)
+    langs = [lang for lang in args.langs or available_languages(args.sources)
+             if lang not in refused]
     paths = build_generic(sources, args.out, langs, args.variants or list(VARIANTS),
                           args.formats or list(FORMATS), args.layout, args.layouts_dir)
     _print_paths(paths)
-    return 0
+    for problem in (p for problems in refused.values() for p in problems):
+        print(problem, file=sys.stderr)
+    return 1 if refused else 0
 
 
 def run_check(argv: Sequence[str]) -> int:
@@ -227,13 +239,14 @@ def run_patient(argv: Sequence[str]) -> int:
                     "fields are described in README.md.")
     parser.add_argument("file", type=Path, metavar="FILE.yaml", help="the patient record")
     _common(parser)
+    _allow_incomplete_option(parser)
     args = _parse_args(parser, argv)
     if not args.file.is_file():
         raise InputError(Problem(str(args.file), "file not found"))
     patient = validate_record(read_patient_file(args.file, str(args.file)),
                               available_languages(args.sources))
-    sources = load_sources(args.sources, [patient.lang])
-    _print_warnings(args.project.warnings())
+    sources = load_sources(args.sources, [patient.lang], args.allow_incomplete)
+    _print_warnings([*args.project.warnings(), *sources.notices])
     _check_out(args.out)
     try:
         results = build_patient(sources, patient, args.out, args.formats or list(FORMATS),
@@ -316,25 +329,44 @@ def run_batch_command(argv: Sequence[str]) -> int:
         prog=f"{program_name()} batch",
         description="Build every record of a spreadsheet (CSV with , ; or tab, UTF-8 or "
                     "Windows-1252; XLSX, XLS, ODS) or a YAML list: each record's files as "
-                    "'patient' makes them, one combined print-ready PDF and manifest.json. Every "
-                    "row is built or reported: bad rows are reported and skipped (exit 1); "
-                    "records already up to date are skipped.")
+                    "'patient' makes them, one combined print-ready PDF (a separator sheet and "
+                    "a bookmark per record), manifest.json and rejected.csv (the refused rows, "
+                    "with their errors, for the ward). Every row is built or reported: bad rows "
+                    "are reported and skipped (exit 1); columns that are not record fields are "
+                    "ignored (one warning); records already up to date are skipped.")
     parser.add_argument("file", type=Path, metavar="FILE",
                         help=".csv, .xlsx, .xls, .ods or .yaml")
     _common(parser)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="worker processes (default: one per core)")
     parser.add_argument("--sort-by", metavar="COLUMN",
-                        help="order of the combined PDF (e.g. a ward column); default: file order")
+                        help="order of the combined PDF: a field or a header of the file, "
+                             "e.g. Service or ward; default: file order")
     parser.add_argument("--force", action="store_true", help="rebuild records already up to date")
+    parser.add_argument("--columns", type=Path, metavar="MAP.yaml",
+                        help="the file's own headers for each field, e.g. 'name: [Prénom, Nom]' "
+                             "(see README); French headers are known without it")
+    parser.add_argument("--split-by", choices=["ward"],
+                        help="one print file per ward instead of one for the whole batch")
+    parser.add_argument("--band", action="store_true",
+                        help="mark each record with a band on its first page instead of a "
+                             "separator sheet")
+    _allow_incomplete_option(parser)
     args = _parse_args(parser, argv)
     _print_warnings(args.project.warnings())
     out = args.out if args.out != DEFAULT_OUT else DEFAULT_OUT / args.file.stem
     _check_out(out)
+    column_map = load_column_map(args.columns, str(args.columns)) if args.columns else None
     outcome = run_batch(args.file, out, args.sources, args.formats or list(FORMATS), args.layout,
                         max(1, args.jobs), args.sort_by, args.force, display=str(args.file),
-                        layouts_dir=args.layouts_dir)
+                        layouts_dir=args.layouts_dir, column_map=column_map,
+                        allow_incomplete=args.allow_incomplete,
+                        arrange=PrintOptions(split_by_ward=args.split_by == "ward",
+                                             band=args.band))
     _print_paths(outcome.written)
+    _print_warnings(outcome.notices)
+    for problem in outcome.language_problems:
+        print(problem, file=sys.stderr)
     for result in outcome.results:
         for error in result.errors:
             print(error, file=sys.stderr)

@@ -79,7 +79,7 @@ def test_stderr_names_rows_and_columns_without_names(capsys, tmp_path):
     assert all(line.startswith(f"{tmp_path / 'w.csv'}: row ") for line in stderr[:-1])
     assert not any("Chloé" in line or "Denis" in line for line in stderr + stdout)
     assert stderr[-1] == "batch: 2 rows read, 0 built (0 already up to date), 2 refused"
-    assert stdout == [str(tmp_path / "o" / "manifest.json")]
+    assert stdout == [str(tmp_path / "o" / "rejected.csv"), str(tmp_path / "o" / "manifest.json")]
 
 
 def test_manifest_files_have_checksums_and_pages_match_the_combined_pdf(mixed):
@@ -96,17 +96,16 @@ def test_manifest_files_have_checksums_and_pages_match_the_combined_pdf(mixed):
             first, last = record["pages"]
             assert first % 2 == 1
             pdfs = [out / f["path"] for f in record["files"] if f["path"].endswith(".pdf")]
-            expected = 0
+            expected = 2  # the separator sheet, front and back
             for path in pdfs:
                 expected += (expected % 2) + len(pikepdf.open(path).pages)
             assert last - first + 1 == expected
         assert ok[-1]["pages"][1] == total
-    band = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(out / manifest["combined_pdf"]),
-                           "-"], capture_output=True, text=True, check=True).stdout
-    assert "B1 · ligne 2 · 7 pages · 1/2" in normalise(band)
-    assert "Alice" in normalise(band)  # on her own leaflet's treatment page, not in the band
-    first_line = normalise(band).split("Baclofène")[0]
-    assert "Alice" not in first_line
+    separator = normalise(subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(out / manifest["combined_pdf"]), "-"],
+        capture_output=True, text=True, check=True).stdout)
+    assert separator.startswith("B1 Ligne 2 Service : Neuro 2 documents · 7 pages Dossier 1 / 2")
+    assert "Alice" not in separator
 
 
 def test_batch_and_patient_give_byte_identical_files(capsys, mixed, tmp_path):
@@ -163,10 +162,12 @@ def test_csv_dialects_and_xlsx_read_the_same_records(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     ("", "the file is empty (the first row names the columns)"),
-    ("variant;lang\noral;fr\n", ("row 1: no 'id' column (each record needs an id, used to name "
-                                "its files)")),
-    ("id;variant;daily_dose\nA;oral;30\n", ("row 1, column 3: unknown column 'daily_dose' "
-                                          "(did you mean 'daily_dose_mg' or 'daily_dose_ug'?)")),
+    ("variant;lang\noral;fr\n", ("row 1: no 'id' column (row 1 must name the columns; each "
+                                "record needs an id, used to name its files)")),
+    ("id;variant;daily_dose\nA;oral;30\n", ("row 1, column 3: column 'daily_dose' looks like a "
+                                          "misspelt field (did you mean 'daily_dose_mg' or "
+                                          "'daily_dose_ug'? rename it, or map or ignore it with "
+                                          "--columns)")),
     ("id;variant;daily_dose_mg\nA;oral;30\nA;oral;40\n", ("row 3, column id: duplicate id "
                                                         "'A' (also in row 2)")),
 ])
@@ -184,10 +185,11 @@ def test_rerun_skips_up_to_date_records_and_force_rebuilds(capsys, tmp_path):
     assert batch(capsys, table, tmp_path / "o")[0] == 0
     code, stdout, stderr = batch(capsys, table, tmp_path / "o")
     assert code == 0 and stderr[-1] == "batch: 2 rows read, 2 built (2 already up to date), 0 refused"
-    assert [Path(p).name for p in stdout] == ["baclofen-print-two.pdf", "manifest.json"]
+    assert [Path(p).name for p in stdout] == ["baclofen-print-two.pdf", "rejected.csv",
+                                              "manifest.json"]
     code, stdout, stderr = batch(capsys, table, tmp_path / "o", "--force")
     assert stderr[-1] == "batch: 2 rows read, 2 built (0 already up to date), 0 refused"
-    assert len(stdout) == 4 + 6 + 2
+    assert len(stdout) == 4 + 6 + 3
 
 
 RECORDS_KILLED = 120  # a record takes milliseconds: enough of them to be killed midway

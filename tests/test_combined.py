@@ -1,5 +1,6 @@
 """The print room's combined file, written record by record: print order, right-hand
-starts, bands, shared drawings, and pages that look like the records' own files."""
+starts, separator sheets, bookmarks, shared drawings, and pages that look like the
+records' own files."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pikepdf
 import pytest
 
 from handouts.build import Renderer, patient_documents, render_documents
-from handouts.bulk.combined import CombinedPdf
+from handouts.bulk.combined import CombinedPdf, RecordLabel
 from handouts.output import atomic_file, write_atomic
 from handouts.sources.loading import load_sources
 from tests.conftest import normalise
@@ -35,8 +36,7 @@ def page_pixels(path: Path, page: int, folder: Path) -> bytes:
 
 @pytest.fixture(scope="module")
 def combined(tmp_path_factory):
-    """Four records added in reverse order, one of them rendered in full, closed in
-    input order."""
+    """Four records, one of them rendered in full."""
     folder = tmp_path_factory.mktemp("combined")
     renderer = Renderer(load_sources())
     people = [patient(ORAL, id="A1", name="Anne Un"), patient(PUMP, id="B2", name=LONG_NAME),
@@ -50,13 +50,17 @@ def combined(tmp_path_factory):
             write_atomic(item.path, item.data)
         documents[person.id] = [(item.path, item.pages) for item in items]
     path = folder / "combined.pdf"
+    ranges = {}
     with atomic_file(path) as stream:
         writer = CombinedPdf(stream, renderer.stamper)
-        for person in reversed(people):
-            writer.add(person.id, documents[person.id],
-                       lambda pages, i=person.id: f"{i} · {pages} pages")
-        ranges = writer.close([person.id for person in people])
+        for position, person in enumerate(people, 1):
+            label = RecordLabel(person.id, position + 1, WARDS[position % 2], position, 4)
+            ranges[person.id] = writer.add(label, documents[person.id])
+        writer.close(by_ward=False)
     return path, documents, ranges, folder
+
+
+WARDS = ("Rééducation", "Neurologie")
 
 
 def test_records_are_in_print_order_each_on_a_right_hand_page(combined):
@@ -65,7 +69,7 @@ def test_records_are_in_print_order_each_on_a_right_hand_page(combined):
     previous = 0
     for record_id, (first, last) in ranges.items():
         assert first % 2 == 1 and first in (previous + 1, previous + 2)
-        pages = 0
+        pages = 2  # the separator sheet
         for document, _ in documents[record_id]:
             pages += pages % 2 + len(pikepdf.open(document).pages)
         assert last - first + 1 == pages
@@ -75,47 +79,67 @@ def test_records_are_in_print_order_each_on_a_right_hand_page(combined):
         assert len(pdf.pages) == previous
 
 
-def test_each_record_opens_with_its_band_and_its_own_values(combined):
-    path, _documents, ranges, _ = combined
+def test_each_record_opens_with_its_separator_then_its_own_values(combined):
+    path, documents, ranges, _ = combined
     names = {"A1": "Anne Un", "B2": LONG_NAME.split()[0], "C3": "Carl Trois",
              "D4": "Denise Quatre"}
-    for record_id, (first, last) in ranges.items():
-        text = page_text(path, first)
-        band = f"{record_id} · {last - first + 1} pages"
-        assert text.startswith(band)
+    for position, (record_id, (first, last)) in enumerate(ranges.items(), 1):
+        pages = last - first + 1 - 2 - sum(  # less the separator and the blank backs
+            1 for page in range(first + 2, last + 1) if not page_text(path, page))
+        assert page_text(path, first) == (
+            f"{record_id} Ligne {position + 1} Service : {WARDS[position % 2]} "
+            f"{len(documents[record_id])} documents · {pages} pages Dossier {position} / 4 "
+            "Feuille de séparation pour l'impression : ne pas remettre au patient.")
+        assert page_text(path, first + 1) == ""
+        text = " ".join(page_text(path, page) for page in range(first + 2, last + 1))
         assert names[record_id] in text
         assert not any(name in text for other, name in names.items() if other != record_id)
 
 
+def test_bookmarks_lead_to_each_record(combined):
+    path, _, ranges, _ = combined
+    with pikepdf.open(path) as pdf, pdf.open_outline() as outline:
+        pages = {page.objgen: number for number, page in enumerate(pdf.pages, 1)}
+        marks = [(item.title, pages[item.destination[0].objgen]) for item in outline.root]
+    assert marks == [(f"Ligne {row} · {record_id}", first)
+                     for row, (record_id, (first, _)) in enumerate(ranges.items(), 2)]
+
+
 def test_pages_look_like_the_records_own_files(combined):
-    """Every page but a record's first (which carries the band), stamped, shared or
-    rendered in full, rasterises like the same page of the record's own PDF."""
+    """Every page, stamped, shared or rendered in full, rasterises like the same page
+    of the record's own PDF."""
     path, documents, ranges, folder = combined
     for record_id, (first, _) in ranges.items():
-        page = first
+        page = first + 2
         for document, _ in documents[record_id]:
             page += (page - first) % 2
             for own in range(1, len(pikepdf.open(document).pages) + 1):
-                if page != first:
-                    assert page_pixels(path, page, folder) == \
-                        page_pixels(document, own, folder), (record_id, document.name, own)
+                assert page_pixels(path, page, folder) == \
+                    page_pixels(document, own, folder), (record_id, document.name, own)
                 page += 1
 
 
 def test_records_of_the_same_shape_share_every_drawing(combined):
-    """A1 and D4 differ only by their values: D4's pages draw A1's forms, and add
-    only their overlays."""
+    """A1 and D4 differ only by their values: D4's pages draw A1's content streams with
+    A1's resources, and add only their overlays, between those streams."""
     path, _, ranges, _ = combined
 
-    def forms(pdf: pikepdf.Pdf, record_id: str) -> list[tuple[int, int]]:
+    def shared(pdf: pikepdf.Pdf, record_id: str) -> list[tuple]:
         first, last = ranges[record_id]
-        return [xobject.objgen for page in pdf.pages[first - 1:last]
-                if "/XObject" in page.Resources for xobject in page.Resources.XObject.values()]
+        pages = [page for page in pdf.pages[first + 1:last] if "/Contents" in page.obj]
+        return [(tuple(part.objgen for part in page.obj.Contents[0::2]),
+                 page.obj.Resources.objgen) for page in pages]
+
+    def own(pdf: pikepdf.Pdf, record_id: str) -> set[tuple[int, int]]:
+        first, last = ranges[record_id]
+        return {overlay.objgen for page in pdf.pages[first + 1:last]
+                if "/Contents" in page.obj for overlay in page.obj.Contents[1::2]}
 
     with pikepdf.open(path) as pdf:
-        assert forms(pdf, "D4") == forms(pdf, "A1")
-        assert len(forms(pdf, "A1")) == len(set(forms(pdf, "A1"))) == 7
-        assert not set(forms(pdf, "A1")) & set(forms(pdf, "C3"))  # English: other drawings
+        assert shared(pdf, "D4") == shared(pdf, "A1")
+        assert len(shared(pdf, "A1")) == len(set(shared(pdf, "A1"))) == 7
+        assert not set(shared(pdf, "A1")) & set(shared(pdf, "C3"))  # English: other drawings
+        assert own(pdf, "A1") and not own(pdf, "A1") & own(pdf, "D4")
 
 
 def test_a_canonical_font_name_stands_for_one_font(combined):

@@ -71,8 +71,8 @@ def test_the_batch_example_builds(capsys, tmp_path):
     code, out, err = run_cli(capsys, "batch", str(EXAMPLES / "ward-batch.csv"), "--jobs", "1",
                              "--format", "pdf", "--sort-by", "ward")
     assert code == 0, err
-    assert out[-2:] == ["output/ward-batch/baclofen-print-ward-batch.pdf",
-                        "output/ward-batch/manifest.json"]
+    assert out[-3:] == ["output/ward-batch/baclofen-print-ward-batch.pdf",
+                        "output/ward-batch/rejected.csv", "output/ward-batch/manifest.json"]
     assert err[-1] == "batch: 4 rows read, 4 built (0 already up to date), 0 refused"
     manifest = json.loads((tmp_path / "output/ward-batch/manifest.json").read_text())
     assert [r["id"] for r in manifest["records"]] == ["EX-B1", "EX-B3", "EX-B2", "EX-B4"]

@@ -4,16 +4,20 @@ read and tag exactly like a full render of the same patient."""
 from __future__ import annotations
 
 import io
+import itertools
+import re
 import subprocess
 from pathlib import Path
 
 import pikepdf
+import pypdfium2
 import pytest
 
 from handouts.build import Renderer, patient_documents
 from handouts.compose import compose, documents_for
 from handouts.model import split_personal
 from handouts.records.validate import RawRecord, validate_record
+from handouts.render import stamp
 from handouts.render.docx import write_docx
 from handouts.sources.loading import load_sources
 from tests.conftest import normalise, pdf_text
@@ -70,9 +74,17 @@ def test_values_are_tagged_inside_their_table_cells(renderer, tmp_path):
     with pikepdf.open(path) as pdf:
         page = pdf.pages[0]
         marks = pdf.Root.StructTreeRoot.ParentTree.Nums[2 * int(page.StructParents) + 1]
-        added = list(marks)[-len(values):]
-        assert all(kid.S == "/Span" and kid.P.S == "/TD" for kid in added)
-        assert len({kid.P.objgen for kid in added}) == len(values)
+        parts = list(page.obj.Contents)
+        cells = []
+        for before, overlay in zip(parts[0::2], parts[1::2]):
+            # each value is drawn inside its cell's marked content, in content order
+            [mcid] = re.findall(rb"<</MCID (\d+)>>\nBDC\nq\n(?:[-\d. ]+ cm\n)?$",
+                                before.read_bytes())
+            kid = marks[int(mcid)]
+            assert kid.S == "/Span" and kid.P.S == "/TD"
+            assert b"TJ" in overlay.read_bytes()
+            cells.append(kid.P.objgen)
+        assert len(set(cells)) == len(cells) == len(values)
 
 
 def test_a_value_too_long_for_its_line_is_rendered_in_full(renderer):
@@ -140,3 +152,34 @@ def test_a_stamp_does_not_depend_on_the_values_drawn_with_it(renderer):
                                    patient_documents(alone.sources, person), strict=True):
         assert renderer.pdf_bytes(together, "t", personal=True) == \
             alone.pdf_bytes(by_itself, "t", personal=True), together.kind
+
+
+@pytest.mark.parametrize("record, kind", [(ORAL, "leaflet"), (ORAL, "insert"),
+                                          (PUMP, "leaflet"), (PUMP, "insert"), (PUMP, "card")])
+def test_pdfium_extracts_a_stamped_page_like_a_full_render(renderer, record, kind):
+    """Chrome's and Edge's PDF engine reads text in content order: each value must be
+    drawn where its cell is, so copy and search give 'Nom Jean Dupont', as in a full
+    render, not the values after the page footer."""
+    person = patient(record)
+    document = compose(renderer.sources, person.lang, person.variant, kind, person)
+    stamped = renderer.pdf_bytes(document, "test", personal=True)
+    full = renderer.pdf.write(renderer.checked_layout(document, True), "test")
+    assert stamped != full  # really stamped
+
+    def texts(data: bytes) -> list[str]:
+        pdf = pypdfium2.PdfDocument(data)
+        return [page.get_textpage().get_text_range() for page in pdf]
+    assert texts(stamped) == texts(full)
+    _, values = split_personal(document)
+    assert normalise(values[0]) in normalise(" ".join(texts(stamped)))
+
+
+def test_a_value_inside_a_transformed_cell_is_brought_back_to_page_space():
+    """Where a value's cell is drawn under another transformation, the `cm` its overlay
+    opens with, applied there, gives the page's own space back (generated matrices)."""
+    page_space = stamp._times(stamp.PX_TO_PT, (1.0, 0.0, 0.0, -1.0, 0.0, 841.89))
+    for a, b, e, f in itertools.product((1.0, 0.5, 2.0), (0.0, 0.3), (0.0, 12.5), (0.0, -7.0)):
+        current = stamp._times((a, b, -b, a, e, f), page_space)
+        change = stamp._times(page_space, stamp._inverse(current))
+        assert all(abs(x - y) < 1e-9
+                   for x, y in zip(stamp._times(change, current), page_space, strict=True))

@@ -12,16 +12,20 @@ interrupted run loses nothing. The main process writes the combined print PDF
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import fcntl
 import hashlib
 import io
 import json
 import os
+import re
 import select
 import signal
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack
@@ -33,13 +37,15 @@ from typing import TextIO
 from ..build import Renderer, patient_documents, render_documents
 from ..errors import InputError, OutputError, Problem, RecordDoesNotFit
 from ..output import atomic_file, write_atomic, write_together
+from ..records.columns import FORMULA_STARTS, OWN_COLUMNS, ColumnMap, field_for, header_key
 from ..records.patient import Patient
 from ..records.readers import read_table, record_id
-from ..records.validate import RawRecord, validate_record
+from ..records.validate import ALL_FIELDS, RawRecord, validate_record
 from ..render.pdf import LAYOUTS_DIR, PdfWriter
 from ..render.stamp import PageParts, Stamper
+from ..sources.content import suggest
 from ..sources.loading import Sources, available_languages, load_sources
-from .combined import CombinedPdf
+from .combined import CombinedPdf, RecordLabel
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 STATE_FILE = ".record.json"
@@ -60,15 +66,17 @@ class RecordResult:
     pages: list[int] | None = None
     skipped: bool = False
     where: str = ""  # the record's place in the input, for messages (not in the manifest)
+    print_file: str | None = None
 
 
 @dataclass(frozen=True)
 class Built:
     """A record's files as a worker wrote them, and, for each PDF, how its pages are
-    built if it was stamped (so the combined file need not read it back)."""
+    built if it was stamped, as in the state file (so the combined file need not parse
+    it, and a record waiting for its turn in print order holds only a few numbers)."""
 
     files: list[dict]
-    pdfs: list[tuple[str, tuple[PageParts, ...] | None]]
+    pdfs: list[tuple[str, list[dict] | None]]
     refused: list[Problem] = field(default_factory=list)  # the record does not fit
 
 
@@ -90,25 +98,27 @@ def record_key(base: str, raw: RawRecord) -> str:
 
 
 def _saved_pages(parts: tuple[PageParts, ...], data: bytes) -> list[dict]:
-    """A stamped PDF's page parts for its state file; an overlay is saved as where its
+    """A stamped PDF's page parts for its state file; each overlay is saved as where its
     bytes are in the PDF, so a later run can take it without parsing the file."""
-    return [{"digest": part.digest.hex(), "names": list(part.names),
-             "overlay": [data.find(part.overlay), len(part.overlay)] if part.overlay else None}
+    return [{"digest": part.digest.hex(),
+             "overlays": [[data.find(overlay), len(overlay)] for overlay in part.overlays]}
             for part in parts]
 
 
-def _page_parts(saved: list[dict] | None, data: bytes) -> tuple[PageParts, ...] | None:
+def _page_parts(saved: list[dict] | None, path: Path) -> tuple[PageParts, ...] | None:
+    """A stamped PDF's page parts, reading only its overlays from the file."""
     if saved is None:
         return None
     parts = []
-    for page in saved:
-        overlay = None
-        if page["overlay"] is not None:
-            start, length = page["overlay"]
-            overlay = data[start:start + length]
-            if not (overlay.startswith(b"<<") and overlay.endswith(b"endstream")):
-                return None  # the combined file reads the PDF itself
-        parts.append(PageParts(bytes.fromhex(page["digest"]), overlay, tuple(page["names"])))
+    with path.open("rb") as stream:
+        for page in saved:
+            overlays = []
+            for start, length in page["overlays"]:
+                stream.seek(start)
+                overlays.append(stream.read(length))
+                if not (overlays[-1].startswith(b"<<") and overlays[-1].endswith(b"endstream")):
+                    return None  # the combined file reads the PDF itself
+            parts.append(PageParts(bytes.fromhex(page["digest"]), tuple(overlays)))
     return tuple(parts)
 
 
@@ -128,8 +138,7 @@ def _up_to_date(out_dir: Path, record_id: str, key: str) -> Built | None:
             if hashlib.sha256(data).hexdigest() != entry["sha256"]:
                 return None
             if entry["path"].endswith(".pdf"):
-                pdfs.append((entry["path"], _page_parts(saved["pages"].get(entry["path"]),
-                                                        data)))
+                pdfs.append((entry["path"], saved["pages"].get(entry["path"])))
         return Built(saved["files"], pdfs)
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -227,9 +236,10 @@ def _build_records(records: list[tuple[Patient, str]], out_dir: Path, formats: l
             path = item.path.relative_to(out_dir).as_posix()
             files.append({"path": path, "sha256": hashlib.sha256(item.data).hexdigest()})
             if path.endswith(".pdf"):
-                pdfs.append((path, item.pages))
-                if item.pages is not None:
-                    pages[path] = _saved_pages(item.pages, item.data)
+                saved = None if item.pages is None else _saved_pages(item.pages, item.data)
+                pdfs.append((path, saved))
+                if saved is not None:
+                    pages[path] = saved
         state = {"id": patient.id, "key": key, "files": files, "pages": pages}
         write_atomic(out_dir / patient.id / STATE_FILE,
                      json.dumps(state, indent=1).encode("utf-8"), durable=False)
@@ -328,7 +338,7 @@ def _collect(chunk: list[tuple[RecordResult, Patient, str]], built: list[Built],
                              for p in record.refused]
         else:
             result.files = record.files
-            on_built(result, record)
+        on_built(result, record)  # a refused record too: the print file goes past it
         progress.advance()
 
 
@@ -336,18 +346,60 @@ def _collect(chunk: list[tuple[RecordResult, Patient, str]], built: list[Built],
 class BatchOutcome:
     written: list[Path]
     results: list[RecordResult]
+    notices: list[Problem] = field(default_factory=list)
+    language_problems: list[Problem] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         return 1 if any(r.status == "error" for r in self.results) else 0
 
 
-def _sort(records: list[RawRecord], column: str | None, name: str) -> list[RawRecord]:
+@dataclass(frozen=True)
+class PrintOptions:
+    """How the print file is arranged besides its order: one file per ward, and a band
+    on the record's first page instead of a separator sheet."""
+
+    split_by_ward: bool = False
+    band: bool = False
+
+
+def _sort(records: list[RawRecord], column: str | None, name: str,
+          column_map: ColumnMap | None) -> tuple[list[RawRecord], str | None]:
+    """The records in print order, and the field they are sorted by. Records without
+    the field come last; ties keep the file's order."""
     if column is None:
-        return records
-    if not any(column in r.values for r in records):
-        raise InputError(Problem(name, f"--sort-by: no column '{column}' in the file"))
-    return sorted(records, key=lambda r: str(r.values.get(column, "")))
+        return records, None
+    found = field_for(column, column_map)
+    if found is None:
+        raise InputError(Problem(name, f"--sort-by: no column '{column}' in the file",
+                                 suggest(header_key(column), [*ALL_FIELDS])))
+    return sorted(records, key=lambda r: (found not in r.values,
+                                          str(r.values.get(found, "")).casefold())), found
+
+
+def _ward(raw: RawRecord) -> str:
+    return " ".join(str(raw.values.get("ward", "")).split())
+
+
+def _print_file_name(stem: str, ward: str | None, taken: set[str]) -> str:
+    """The print file's name; per ward, a file-system-safe form of the ward's name."""
+    if ward is None:
+        return f"baclofen-print-{stem}.pdf"
+    plain = unicodedata.normalize("NFKD", ward).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", plain).strip("-")[:40] or "sans-service"
+    name, number = f"baclofen-print-{stem}-{slug}.pdf", 2
+    while name.casefold() in taken:
+        name, number = f"baclofen-print-{stem}-{slug}-{number}.pdf", number + 1
+    taken.add(name.casefold())
+    return name
+
+
+def _language_refused(raw: RawRecord, lang: str, reasons: list[Problem]) -> str:
+    """Why a record is not built when its language's translation is refused."""
+    return str(Problem(raw.locate("lang"), f"the '{lang}' translation has {len(reasons) - 1} "
+                       "problems (listed above); this record is not built",
+                       f"fix them (make_handouts.py check --lang {lang}) or run with "
+                       "--allow-incomplete"))
 
 
 def _lock(out_dir: Path) -> TextIO:
@@ -379,69 +431,115 @@ def _lock(out_dir: Path) -> TextIO:
 def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
               layout: str = "standard", jobs: int = 1, sort_by: str | None = None,
               force: bool = False, progress_stream: TextIO = sys.stderr,
-              display: str | None = None, layouts_dir: Path = LAYOUTS_DIR) -> BatchOutcome:
+              display: str | None = None, layouts_dir: Path = LAYOUTS_DIR,
+              column_map: ColumnMap | None = None, allow_incomplete: bool = False,
+              arrange: PrintOptions = PrintOptions()) -> BatchOutcome:
     """Build every record of `table` into `out_dir`; see the module docstring."""
     name = display or str(table)
-    records = _sort(read_table(table, name), sort_by, name)
+    notices: list[Problem] = []
+    records, sorted_by = _sort(read_table(table, name, column_map, notices),
+                               sort_by, name, column_map)
     languages = available_languages(sources_dir)
     results: list[RecordResult] = []
     valid: list[tuple[RecordResult, Patient, RawRecord]] = []
+    raws: dict[int, RawRecord] = {}
     for raw in records:
         result = RecordResult(record_id(raw), raw.row, where=raw.locate(None))
+        raws[id(result)] = raw
         try:
             valid.append((result, validate_record(raw, languages, require_id=True), raw))
         except InputError as error:
             result.status, result.errors = "error", [str(p) for p in error.problems]
         results.append(result)
-    sources = load_sources(sources_dir, sorted({p.lang for _, p, _ in valid}) or None)
+    refused: dict[str, list[Problem]] = {}
+    sources = load_sources(sources_dir, sorted({p.lang for _, p, _ in valid}) or None,
+                           allow_incomplete, refused)
+    notices += sources.notices
+    if refused:
+        for result, patient, raw in valid:
+            if patient.lang in refused:
+                result.status = "error"
+                result.errors = [_language_refused(raw, patient.lang, refused[patient.lang])]
+        valid = [item for item in valid if item[1].lang not in refused]
     lock = _lock(out_dir)  # held while this batch runs: closed when it returns or fails
     for leftover in [*out_dir.glob(".*.part"), *out_dir.glob("*/.*.part")]:
         leftover.unlink()  # the temporary file of a write a kill interrupted
     base = inputs_key(sources_dir, layouts_dir, layout, formats)
-    todo, previous = [], {}
-    for result, patient, raw in valid:
+    todo: list = []
+    ready: dict[int, Built | None] = {}  # by print position: what is ready to be written
+    for position, (result, patient, raw) in enumerate(valid):
         if problem := _symlinked(out_dir, patient.id):
             result.status, result.errors = "error", [f"{result.where}: {problem}"]
+            ready[position] = None  # not in the print file
             continue
         key = record_key(base, raw)
         built = None if force else _up_to_date(out_dir, patient.id, key)
         if built is not None:
             result.files, result.skipped = built.files, True
-            previous[result.id] = built
+            ready[position] = built
         else:
             todo.append((result, patient, key))
     progress = Progress(len(todo), progress_stream)
-    combined_path = out_dir / f"baclofen-print-{table.stem}.pdf"
-    positions = {result.id: position for position, (result, _, _) in enumerate(valid, 1)}
+    split = arrange.split_by_ward
+    groups: dict[str | None, list[int]] = {}
+    for position, (_, _, raw) in enumerate(valid):
+        groups.setdefault(_ward(raw) if split else None, []).append(position)
+    rank = {position: number for group in groups.values()
+            for number, position in enumerate(group, 1)}  # position within its print file
+    taken: set[str] = set()
+    print_names = {ward: _print_file_name(table.stem, ward, taken) for ward in groups}
+    positions = {id(result): position for position, (result, _, _) in enumerate(valid)}
     with ExitStack() as stack:
-        combined = None
+        writers: dict[str | None, CombinedPdf] = {}
         if "pdf" in formats and valid:
-            combined = CombinedPdf(stack.enter_context(atomic_file(combined_path)),
-                                   Stamper(PdfWriter(layout, layouts_dir)))
+            stamper = Stamper(PdfWriter(layout, layouts_dir))
+            writers = {ward: CombinedPdf(stack.enter_context(atomic_file(
+                out_dir / print_names[ward])), stamper, arrange.band) for ward in groups}
+        written_up_to = 0
+
+        def write_ready() -> None:
+            """Write the records that are next in print order (a record built early
+            waits for those before it, so the print file's bytes never depend on the
+            order records are built in)."""
+            nonlocal written_up_to
+            while written_up_to in ready:
+                result, _, raw = valid[written_up_to]
+                built = ready.pop(written_up_to)
+                ward = _ward(raw) if split else None
+                if ward in writers and built is not None and not built.refused:
+                    label = RecordLabel(result.id, result.row, _ward(raw),
+                                        rank[written_up_to], len(groups[ward]))
+                    result.pages = list(writers[ward].add(label, [
+                        (out_dir / path, _page_parts(saved, out_dir / path))
+                        for path, saved in built.pdfs]))
+                    result.print_file = print_names[ward]
+                written_up_to += 1
 
         def add(result: RecordResult, built: Built) -> None:
-            if combined is not None:
-                combined.add(result.id, [(out_dir / path, parts) for path, parts in built.pdfs],
-                             lambda pages: f"{result.id} · ligne {result.row} · {pages} pages · "
-                                           f"{positions[result.id]}/{len(valid)}")
+            ready[positions[id(result)]] = built
+            write_ready()
 
+        write_ready()
         _render_all(todo, sources, out_dir, formats, layout, layouts_dir, jobs, progress, add)
-        for result, _, _ in valid:
-            if result.skipped:
-                add(result, previous[result.id])
-        if combined is not None:
-            ranges = combined.close([result.id for result, _, _ in valid])
-            for result, _, _ in valid:
-                result.pages = ranges.get(result.id)
+        for writer in writers.values():
+            writer.close(by_ward=split or sorted_by == "ward")
     written = [out_dir / f["path"] for result, _, _ in valid if not result.skipped
                for f in result.files]
-    if combined is not None:
-        written.append(combined_path)
+    written += [out_dir / print_names[ward] for ward in writers]
+    rejected_path = out_dir / "rejected.csv"
+    rejected = sorted(((raws[id(r)], r) for r in results if r.status == "error"),
+                      key=lambda item: item[0].row)  # in file order
+    write_atomic(rejected_path, rejected_csv(rejected, records[0].source[0] if records else ()))
+    written.append(rejected_path)
     manifest_path = out_dir / "manifest.json"
     manifest = {
-        "combined_pdf": combined_path.name if combined is not None else None,
+        "combined_pdf": print_names[None] if None in writers else None,
+        "print_files": [{"file": print_names[ward], "ward": ward, "records": len(groups[ward])}
+                        for ward in writers],
+        "rejected": rejected_path.name,
         "records": [{"id": r.id, "row": r.row, "status": r.status, "errors": r.errors,
-                     "files": r.files, "pages": r.pages} for r in results],
+                     "files": r.files, "print_file": r.print_file, "pages": r.pages}
+                    for r in results],
     }
     with atomic_file(manifest_path) as stream:  # streamed: a batch's manifest is large
         text = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
@@ -450,4 +548,42 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
         text.detach()
     written.append(manifest_path)
     lock.close()
-    return BatchOutcome(written, results)
+    return BatchOutcome(written, results, notices,
+                        [p for problems in refused.values() for p in problems])
+
+
+def rejected_csv(rejected: list[tuple[RawRecord, RecordResult]], header: tuple[str, ...]
+                 ) -> bytes:
+    """The refused rows as they were in the input, plus an `errors` column, for the ward
+    to fix and send again (so names are in it). UTF-8 with a byte order mark and `;`,
+    as French spreadsheets open it; a cell that a spreadsheet would take for a formula
+    (= + - @) is written after an apostrophe, which `batch` removes when it reads it."""
+    if not header:  # a YAML list: its fields become the columns
+        present = {f for raw, _ in rejected for f in raw.values}
+        header = tuple(f for f in ALL_FIELDS if f in present)
+    kept = [i for i, text in enumerate(header) if header_key(text) not in OWN_COLUMNS]
+    stream = io.StringIO(newline="")
+    out = csv.writer(stream, delimiter=";", lineterminator="\r\n")
+    out.writerow([*(_neutral(header[i]) for i in kept), "errors"])
+    for raw, result in rejected:
+        cells = raw.source[1] or tuple(raw.values.get(f, "") for f in header)
+        where = raw.locate(None)  # the row moves in the new file: keep the column only
+        errors = [e[len(where) + 2:] if e.startswith(where) else e for e in result.errors]
+        out.writerow([*(_neutral(_cell_text(cells[i] if i < len(cells) else ""))
+                        for i in kept), " | ".join(errors)])
+    return ("\ufeff" + stream.getvalue()).encode("utf-8")
+
+
+def _cell_text(value: object) -> str:
+    """A cell as a spreadsheet shows it: dates as dates, whole numbers without '.0'."""
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        value = value.date()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def _neutral(text: str) -> str:
+    return "'" + text if text[:1] in FORMULA_STARTS else text

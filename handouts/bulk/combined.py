@@ -1,20 +1,22 @@
 """The print room's combined file: every record's PDFs in one print-ready PDF.
 
-Each document starts on a right-hand page (blank pages are added where needed) and a
-record's first page carries a slim band (id, row, pages, position; never the name).
-Whatever records share is stored once, as form XObjects, as variable-data printing
-does: a page is drawn as its shared part (a shape's page or a shared leaflet page),
-recognised by its digest, plus the record's own overlay, which names only canonical
-fonts. Records are written to disk as they are built, in any order, in time and
+Each record opens with a separator sheet (id, row, ward, document and page count,
+position; never the name) and each document starts on a right-hand page (blank pages
+are added where needed); with `band`, a slim band on the record's first page replaces
+the sheet. A bookmark per record (under its ward when sorted by ward) finds it.
+Whatever records share is stored once, as variable-data printing does: a page is its
+shared content streams and resources (a shape's page, split at its values, or a shared
+leaflet page), recognised by their digest, with the record's own overlays (one per
+value) between the shared streams. Records are written to disk in print order as they are built, in time and
 memory proportional to what each adds (an in-memory PDF library slows down and grows
-with every page); the page tree, written last, puts them in print order.
+with every page), so the file's bytes depend on the records only, not on which worker
+built what when.
 """
 
 from __future__ import annotations
 
 import hashlib
 from array import array
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -28,43 +30,61 @@ A4_POINTS = (595.276, 841.89)
 BAND_STYLE = Style(12.0, True, "#fff", "fr")
 BAND_FONT = "/MH-band"
 BAND_HEIGHT, BAND_PADDING = 22.0, 7.0
+BAND_MARGIN = 5 / 25.4 * 72  # 5 mm: most office printers cannot print nearer the edge
+SEPARATOR_MARGIN = 15 / 25.4 * 72
 
 Memo = dict[tuple[int, int], bytes]
 
 
 @dataclass(frozen=True)
-class _Form:
-    """A shared drawing: its resource name, and the stream that draws it."""
+class _Shared:
+    """What pages with the same drawing share: the content streams between their
+    overlays, their resources and their size."""
 
-    name: bytes
-    reference: bytes
-    draw: bytes
+    parts: tuple[bytes, ...]
+    resources: bytes
     media_box: bytes
 
 
-class CombinedPdf:
-    """Writes the combined file to `stream`: `add` each record, then `close` with the
-    print order. The bands are set in the stamper's canonical bold font."""
+@dataclass(frozen=True)
+class RecordLabel:
+    """What a record's separator sheet and bookmark say: never the patient's name."""
 
-    def __init__(self, stream: BinaryIO, stamper: Stamper):
+    id: str
+    row: int
+    ward: str
+    position: int
+    total: int
+
+    @property
+    def bookmark(self) -> str:
+        return f"Ligne {self.row} · {self.id}"
+
+
+class CombinedPdf:
+    """Writes the combined file to `stream`: `add` each record in print order, then
+    `close`. Separator sheets and bands are set in the stamper's canonical bold font."""
+
+    def __init__(self, stream: BinaryIO, stamper: Stamper, band: bool = False):
+        self.band_only = band
         self.stream = stream
         self.at = 0
         self.offsets = array("Q", [0])  # by object number
         self.digest = hashlib.md5(usedforsecurity=False)
         self._write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
         self.tree = self._reserve()
-        self.font_dictionary, self.state_dictionary = self._reserve(), self._reserve()
-        self.resources = b"/Font %s /ExtGState %s" % (self.font_dictionary,
-                                                      self.state_dictionary)
-        self.forms: dict[bytes, _Form] = {}
+        self.shared: dict[bytes, _Shared] = {}
         self.fonts: dict[str, bytes] = {}
-        self.states: dict[str, bytes] = {}
-        self.closing = self._new(pdfout.stream_body(b"", b"Q\n"))
+        # A band is drawn in the page's default space: WeasyPrint's content leaves its
+        # own transformation in place, so a band page saves the state first.
+        self.save, self.restore = (self._new(pdfout.stream_body(b"", op)) for op in (b"q\n",
+                                                                                 b"Q\n"))
         palette, _ = stamper.palette(BAND_STYLE)
         band_font = next(iter(palette.pages[0].Resources.Font.values()))
         self.band = PlainText(band_font)
         self.fonts[BAND_FONT] = self._copy(band_font, {})
-        self.records: dict[Hashable, array] = {}
+        self.kids = array("L")
+        self.marks: list[tuple[str, str, int]] = []  # ward, bookmark title, first page
 
     def _reserve(self) -> bytes:
         self.offsets.append(0)
@@ -104,122 +124,208 @@ class CombinedPdf:
                                        for key, value in obj.items())
 
     def _known(self, parts: tuple[PageParts, ...]) -> bool:
-        return all(p.digest in self.forms and all(n in self.fonts or n in self.states
-                                                   for n in p.names) for p in parts)
+        return all(p.digest in self.shared for p in parts)
 
     def _learn(self, path: Path) -> tuple[PageParts, ...]:
         """Read a document's pages from its file, copying what is new: its shared
-        drawings as forms, and the canonical fonts its overlays name."""
+        content streams and their resources."""
         parts = []
         memo: Memo = {}
         with pikepdf.open(path) as pdf:
             for page in pdf.pages:
                 contents = page.obj.Contents
-                stamped = isinstance(contents, pikepdf.Array) and len(contents) == 3
-                shared = contents[1] if stamped else contents
-                overlay, names = None, []
-                if stamped:
-                    overlay = pdfout.stored_stream(contents[2])
-                    names = self._share(page.Resources, memo)
+                stamped = isinstance(contents, pikepdf.Array)
+                shared = pikepdf.Array(contents[0::2]) if stamped else contents
+                overlays = tuple(pdfout.stored_stream(o) for o in contents[1::2]) \
+                    if stamped else ()
                 digest = pdfout.content_digest(shared)
-                if digest not in self.forms:
-                    page.obj.Contents = shared
-                    self._form(digest, page, memo)
-                parts.append(PageParts(digest, overlay, tuple(names)))
+                if digest not in self.shared:
+                    self._share(page.Resources, memo)
+                    self.shared[digest] = _Shared(
+                        tuple(self._copy(part, memo) for part in
+                              (shared if stamped else [shared])),
+                        self._resources(page.Resources, memo),
+                        page.obj.MediaBox.unparse(resolved=True))
+                parts.append(PageParts(digest, overlays))
         return tuple(parts)
 
-    def _share(self, resources: pikepdf.Dictionary, memo: Memo) -> list[str]:
-        """Take an overlay's canonical fonts and graphics states into the shared
-        resources (the first of each name is kept); return their names."""
-        names = []
-        for group, shared in (("/Font", self.fonts), ("/ExtGState", self.states)):
-            for name, value in resources.get(group, pikepdf.Dictionary()).items():
-                if group == "/Font" and not name.startswith("/MH-"):
-                    continue
-                names.append(name)
-                if name not in shared:
-                    shared[name] = self._copy(value, memo)
-                elif value.is_indirect:
-                    memo[value.objgen] = shared[name]
-        return names
+    def _share(self, resources: pikepdf.Dictionary, memo: Memo) -> None:
+        """Copy each canonical font once for the whole file: the first of each name is
+        kept (a canonical name always means the same font)."""
+        for name, font in resources.get("/Font", pikepdf.Dictionary()).items():
+            if not name.startswith("/MH-"):
+                continue
+            if name not in self.fonts:
+                self.fonts[name] = self._copy(font, memo)
+            elif font.is_indirect:
+                memo[font.objgen] = self.fonts[name]
 
-    def _form(self, digest: bytes, page: pikepdf.Page, memo: Memo) -> None:
-        name = b"/S%d" % len(self.forms)
-        self.forms[digest] = _Form(
-            name, self._copy(page.as_form_xobject(), memo),
-            self._new(pdfout.stream_body(b"", b"q\n%s Do\n" % name)),
-            page.obj.MediaBox.unparse(resolved=True))
+    def _resources(self, resources: pikepdf.Dictionary, memo: Memo) -> bytes:
+        """A shared page's resources, copied, plus the band font (a band may be drawn
+        on any record's first page)."""
+        entries = [BAND_FONT.encode() + b" " + self.fonts[BAND_FONT]]
+        others = []
+        for key, value in resources.items():
+            if key == "/Font":
+                entries += [pikepdf.Name(name).unparse() + b" " + self._copy(font, memo)
+                            for name, font in value.items()]
+            else:
+                others.append(pikepdf.Name(key).unparse() + b" " + self._copy(value, memo))
+        return self._new(b"<< /Font << %s >> %s >>" % (b" ".join(entries), b" ".join(others)))
 
     def _page(self, parts: PageParts, band_stream: bytes | None) -> bytes:
-        form = self.forms[parts.digest]
-        contents = [form.draw, self._new(parts.overlay) if parts.overlay else self.closing]
+        """A page: its shared content streams with its own overlays between them."""
+        shared = self.shared[parts.digest]
+        contents = [shared.parts[0]]
+        for overlay, part in zip(parts.overlays, shared.parts[1:], strict=True):
+            contents += [self._new(overlay), part]
         if band_stream:
-            contents.append(band_stream)
+            contents = [self.save, *contents, self.restore, band_stream]
         return self._new(
-            b"<< /Type /Page /Parent %s /MediaBox %s /Resources << /XObject << %s %s >> %s >> "
-            b"/Contents [ %s ] >>" % (self.tree, form.media_box, form.name, form.reference,
-                                      self.resources, b" ".join(contents)))
+            b"<< /Type /Page /Parent %s /MediaBox %s /Resources %s /Contents [ %s ] >>" % (
+                self.tree, shared.media_box, shared.resources, b" ".join(contents)))
 
     def _blank(self) -> bytes:
         return self._new(b"<< /Type /Page /Parent %s /MediaBox [ 0 0 %s %s ] /Resources << >> >>"
                          % (self.tree, *map(pdfout.pdf_number, A4_POINTS)))
 
-    def add(self, key: Hashable, documents: list[tuple[Path, tuple[PageParts, ...] | None]],
-            band: Callable[[int], str]) -> None:
-        """Write one record's PDFs: the parts of each page if known (else read from its
-        file). `band` gives the band's text from the record's page count."""
-        band_stream = self._reserve()  # written once the record's page count is known
-        pages: list[bytes] = []
+    def _right_hand(self) -> None:
+        if len(self.kids) % 2:
+            self.kids.append(_number(self._blank()))
+
+    def add(self, label: RecordLabel,
+            documents: list[tuple[Path, tuple[PageParts, ...] | None]]) -> tuple[int, int]:
+        """Write one record, after the ones before it in print order: its separator
+        sheet (or, with `band`, a band on its first page), then its PDFs, each on a
+        right-hand page, from the parts of each page if known (else read from its file).
+        Return the record's first and last page, 1-based."""
+        self._right_hand()
+        first = len(self.kids) + 1
+        separator = band_stream = None
+        if self.band_only:
+            band_stream = self._reserve()  # written once the record's page count is known
+        else:
+            separator = self._reserve()
+            self.kids.extend([_number(separator), _number(self._blank())])
+        pages = 0
         for path, parts in documents:
             if parts is None or not self._known(parts):
                 parts = self._learn(path)
-            if len(pages) % 2:
-                pages.append(self._blank())
+            self._right_hand()
             for page in parts:
-                pages.append(self._page(page, None if pages else band_stream))
-        self._put(band_stream, pdfout.flate_body(self._band(band(len(pages)))))
-        self.records[key] = array("L", map(_number, pages))
+                self.kids.append(_number(self._page(page, None if pages else band_stream)))
+                pages += 1
+        if band_stream is not None:
+            self._put(band_stream, pdfout.flate_body(self._band(label, pages)))
+        else:
+            self._put(separator, b"<< /Type /Page /Parent %s /MediaBox [ 0 0 %s %s ] "
+                      b"/Resources << %s >> /Contents %s >>" % (
+                          self.tree, *map(pdfout.pdf_number, A4_POINTS),
+                          b"/Font << %s %s >>" % (BAND_FONT.encode(), self.fonts[BAND_FONT]),
+                          self._new(pdfout.flate_body(self._separator(label, len(documents),
+                                                                      pages)))))
+        self.marks.append((label.ward, label.bookmark, first))
+        return first, len(self.kids)
 
-    def _band(self, text: str) -> bytes:
-        """White on dark, top left, in the band font."""
-        glyphs, width = self.band.encode(text)
-        points = float(BAND_STYLE.font_size) * 0.75
-        bottom = A4_POINTS[1] - BAND_HEIGHT
-        box = width * points / 1000 + 2 * BAND_PADDING
-        numbers = [pdfout.pdf_number(value) for value in (
-            bottom, box, BAND_HEIGHT, points, BAND_PADDING, bottom + BAND_PADDING)]
-        return (b"q 0.133 0.133 0.133 rg 0 %s %s %s re f 1 1 1 rg BT %s %s Tf %s %s Td %s Tj "
-                b"ET Q\n") % (*numbers[:3], BAND_FONT.encode(), *numbers[3:], glyphs)
+    def _lines(self, lines: list[tuple[bytes, float, float, float]], width: float) -> bytes:
+        """Text lines (colour, x, baseline, size) in the band font, each made smaller if
+        it would not fit in `width`."""
+        out = []
+        for (colour, x, y, size), text in lines:
+            glyphs, advance = self.band.encode(text)
+            size = min(size, width * 1000 / advance) if advance else size
+            out.append(b"%s rg BT %s %s Tf %s %s Td %s Tj ET" % (
+                colour, BAND_FONT.encode(), *map(pdfout.pdf_number, (size, x, y)), glyphs))
+        return b"\n".join(out) + b"\n"
 
-    def close(self, order: list[Hashable]) -> dict[Hashable, list[int]]:
-        """Write the page tree in `order` (each record on a right-hand page) and the
-        rest of the file; return each record's [first, last] page."""
-        kids = array("L")
-        ranges = {}
-        for key in order:
-            pages = self.records.pop(key, None)
-            if pages is None:
-                continue
-            if len(kids) % 2:
-                kids.append(_number(self._blank()))
-            ranges[key] = [len(kids) + 1, len(kids) + len(pages)]
-            kids.extend(pages)
+    def _separator(self, label: RecordLabel, documents: int, pages: int) -> bytes:
+        """The sheet before a record: who it is for (but never the name), big enough to
+        find in a stack, inside the margins every printer prints."""
+        left, top = SEPARATOR_MARGIN, A4_POINTS[1] - SEPARATOR_MARGIN
+        width = A4_POINTS[0] - 2 * SEPARATOR_MARGIN
+        dark, black = b"0.133 0.133 0.133", b"0 0 0"
+        bar = b"q %s rg %s %s %s %s re f Q\n" % (dark, *map(pdfout.pdf_number, (
+            left, top - 70, width, 70)))
+        lines = [
+            ((b"1 1 1", left + 16, top - 48, 30.0), label.id),
+            ((black, left, top - 120, 18.0), f"Ligne {label.row}"),
+            ((black, left, top - 150, 18.0), f"Service : {label.ward or 'non renseigné'}"),
+            ((black, left, top - 180, 18.0), f"{documents} documents · {pages} pages"),
+            ((black, left, top - 210, 18.0), f"Dossier {label.position} / {label.total}"),
+            ((black, left, SEPARATOR_MARGIN + 20, 11.0),
+             "Feuille de séparation pour l'impression : ne pas remettre au patient."),
+        ]
+        return bar + self._lines(lines[:1], width - 32) + self._lines(lines[1:], width)
+
+    def _band(self, label: RecordLabel, pages: int) -> bytes:
+        """White on dark, at the top left of the record's first page, inside the 5 mm
+        margin that office printers leave."""
+        text = (f"{label.id} · ligne {label.row} · {label.ward or '-'} · {pages} pages · "
+                f"{label.position}/{label.total}")
+        width = A4_POINTS[0] - 2 * BAND_MARGIN - 2 * BAND_PADDING
+        advance = self.band.encode(text)[1]
+        points = min(float(BAND_STYLE.font_size) * 0.75, width * 1000 / max(advance, 1))
+        bottom = A4_POINTS[1] - BAND_MARGIN - BAND_HEIGHT
+        box = advance * points / 1000 + 2 * BAND_PADDING
+        return b"q 0.133 0.133 0.133 rg %s %s %s %s re f Q\n" % tuple(map(
+            pdfout.pdf_number, (BAND_MARGIN, bottom, box, BAND_HEIGHT))) + self._lines(
+            [((b"1 1 1", BAND_MARGIN + BAND_PADDING, bottom + BAND_PADDING, points), text)],
+            width)
+
+    def _outline(self, by_ward: bool) -> bytes | None:
+        """Bookmarks: one per record (row and id), under its ward when `by_ward`."""
+        if not self.marks:
+            return None
+        root = self._reserve()
+        if by_ward:
+            wards: dict[str, list] = {}
+            for ward, title, page in self.marks:
+                wards.setdefault(ward, []).append((title, page))
+            tops = [(f"Service : {ward or 'non renseigné'} ({len(items)})", items[0][1], items)
+                    for ward, items in wards.items()]
+        else:
+            tops = [(title, page, []) for _, title, page in self.marks]
+        first, last = self._items(root, tops)
+        count = len(tops) + sum(len(children) for _, _, children in tops)
+        self._put(root, b"<< /Type /Outlines /First %s /Last %s /Count %d >>" % (first, last, count))
+        return root
+
+    def _items(self, parent: bytes, items: list[tuple[str, int, list]]) -> tuple[bytes, bytes]:
+        references = [self._reserve() for _ in items]
+        for index, (title, page, children) in enumerate(items):
+            entries = [b"/Title %s /Parent %s /Dest [ %d 0 R /Fit ]" % (
+                _text_string(title), parent, self.kids[page - 1])]
+            if index:
+                entries.append(b"/Prev %s" % references[index - 1])
+            if index + 1 < len(items):
+                entries.append(b"/Next %s" % references[index + 1])
+            if children:
+                first, last = self._items(references[index],
+                                          [(t, p, []) for t, p in children])
+                entries.append(b"/First %s /Last %s /Count %d" % (first, last, len(children)))
+            self._put(references[index], b"<< %s >>" % b" ".join(entries))
+        return references[0], references[-1]
+
+    def close(self, by_ward: bool = False) -> None:
+        """Write the page tree, the bookmarks and the rest of the file."""
         self.offsets[_number(self.tree)] = self.at
         self._write(b"%d 0 obj\n<< /Type /Pages /Count %d /Kids [\n" % (_number(self.tree),
-                                                                        len(kids)))
-        for start in range(0, len(kids), 1000):
-            self._write(b"".join(b"%d 0 R\n" % page for page in kids[start:start + 1000]))
+                                                                        len(self.kids)))
+        for start in range(0, len(self.kids), 1000):
+            self._write(b"".join(b"%d 0 R\n" % page for page in self.kids[start:start + 1000]))
         self._write(b"] >>\nendobj\n")
-        for reference, entries in ((self.font_dictionary, self.fonts),
-                                   (self.state_dictionary, self.states)):
-            self._put(reference, b"<< %s >>" % b" ".join(
-                pikepdf.Name(name).unparse() + b" " + value for name, value in entries.items()))
-        catalog = self._new(b"<< /Type /Catalog /Pages %s >>" % self.tree)
+        outline = self._outline(by_ward)
+        catalog = self._new(b"<< /Type /Catalog /Pages %s%s >>" % (
+            self.tree, b" /Outlines %s /PageMode /UseOutlines" % outline if outline else b""))
         identifier = self.digest.hexdigest().encode()
         self._write(pdfout.xref_stream(enumerate(self.offsets[1:], 1), len(self.offsets), self.at,
                                 b"/Root %s /ID [ <%s> <%s> ]" % (catalog, identifier, identifier),
                                 whole_file=True))
-        return ranges
+
+
+def _text_string(text: str) -> bytes:
+    """A PDF text string: UTF-16 with its byte order mark, as hex."""
+    return b"<feff%s>" % text.encode("utf-16-be").hex().encode()
 
 
 def _number(reference: bytes) -> int:

@@ -26,10 +26,10 @@ from xml.etree import ElementTree
 from python_calamine import CalamineError, CalamineWorkbook
 
 from ..errors import InputError, Problem
-from ..sources.content import suggest
 from ..sources.yamlsource import YamlList, YamlMap, read_yaml
 from . import fields
-from .validate import ALL_FIELDS, RawRecord
+from .columns import ColumnMap, header_key, match_header
+from .validate import RawRecord
 
 MAX_TABLE_BYTES = 50_000_000
 MAX_RECORDS = 100_000
@@ -46,12 +46,6 @@ _DAMAGED = (CalamineError, zipfile.BadZipFile, zlib.error, EOFError, NotImplemen
 # A row as read: its first and last physical line (they differ when a CSV quote spans
 # lines) and its cells (None: its quotes are wrong, so its cells cannot be trusted).
 Row = tuple[int, int, list[Any] | None]
-
-
-def _column_name(header: Any) -> str:
-    """`Daily dose (mg)` and `daily-dose mg` both become `daily_dose_mg`."""
-    text = str(header or "").strip().lstrip("\ufeff").lower()
-    return re.sub(r"[^a-z0-9µ]+", "_", text.replace("µg", "ug")).strip("_")
 
 
 def _decode(data: bytes) -> str:
@@ -248,39 +242,8 @@ def _blank(cells: list[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _header_text(header: Any) -> str:
-    text = str(header)
-    return f"'{text}'" if len(text) <= 40 and text.isprintable() else fields.shown(text)
-
-
-def _columns(header: list[Any], name: str) -> list[str]:
-    """The field of each column, from the header row; InputError if it is unusable. A
-    first row that names no known field is a patient's row, not a header: it is not
-    shown, since its cells are patient data."""
-    if len(header) > MAX_COLUMNS:
-        raise _too_many("columns", MAX_COLUMNS)
-    columns = [_column_name(cell) for cell in header]
-    if not any(column in ALL_FIELDS for column in columns):
-        raise InputError(Problem(f"{name}: row 1", "is not a header row: none of its cells "
-                                 "names a known column (the values are not shown)",
-                                 "the first row names the columns: id, variant, ..."))
-    problems = []
-    for index, column in enumerate(columns, 1):
-        if column and column not in ALL_FIELDS:
-            problems.append(Problem(f"{name}: row 1, column {index}",
-                                    f"unknown column {_header_text(header[index - 1])}",
-                                    suggest(column, ALL_FIELDS)))
-    if "id" not in columns:
-        problems.append(Problem(f"{name}: row 1", "no 'id' column",
-                                "each record needs an id, used to name its files"))
-    duplicates = sorted({c for c in columns if c and columns.count(c) > 1})
-    problems += [Problem(f"{name}: row 1", f"column '{c}' appears twice") for c in duplicates]
-    if problems:
-        raise InputError(problems)
-    return columns
-
-
-def _from_rows(rows: list[Row], name: str) -> list[RawRecord]:
+def _from_rows(rows: list[Row], name: str, column_map: ColumnMap | None,
+               notices: list[Problem]) -> list[RawRecord]:
     while rows and rows[-1][2] is not None and _blank(rows[-1][2]):
         rows.pop()
     if not rows:
@@ -289,15 +252,19 @@ def _from_rows(rows: list[Row], name: str) -> list[RawRecord]:
     if last != first or header is None:
         raise InputError(Problem(f"{name}: row 1", "the header's quotes are wrong (a quote "
                                  "'\"' is not closed)", "close the quote"))
-    columns = _columns(header, name)
+    if len(header) > MAX_COLUMNS:
+        raise _too_many("columns", MAX_COLUMNS)
+    matched, warnings = match_header(header, name, column_map)
+    notices += warnings
+    named = [bool(header_key(cell)) for cell in header]
     records = []
     for first, last, cells in rows[1:]:
         if cells is not None and _blank(cells):
             continue
-        values = {column: _cell(value) for column, value in zip(columns, cells or ()) if column}
-        record = _raw({k: v for k, v in values.items() if v not in ("", None)}, first, name)
+        values = matched.values([_cell(value) for value in cells or ()])
+        record = _raw(values, first, name, (matched.texts, tuple(cells or ())))
         unnamed = [index for index, cell in enumerate(cells or (), 1) if not _blank([cell])
-                   and (index > len(columns) or not columns[index - 1])]
+                   and (index > len(named) or not named[index - 1])]
         if last != first:
             records.append(_refused(record, f"rows {first}-{last} read as one: a quote '\"' "
                                     f"opened in row {first} is not closed on its row",
@@ -309,9 +276,9 @@ def _from_rows(rows: list[Row], name: str) -> list[RawRecord]:
             records.append(_refused(record, "a quote '\"' in this row is not closed, or is "
                                     "inside a value", "quote whole values: \"...\", and double "
                                     "a quote inside one"))
-        elif len(cells) > len(columns):
+        elif len(cells) > len(named):
             records.append(_refused(record, f"{len(cells)} cells, but the header names "
-                                    f"{len(columns)} columns",
+                                    f"{len(named)} columns",
                                     "quote a value that holds the separator (e.g. \"22,5\")"))
         elif unnamed:
             records.append(_refused(record, f"a value in column {unnamed[0]}, which has no "
@@ -321,22 +288,26 @@ def _from_rows(rows: list[Row], name: str) -> list[RawRecord]:
     return records
 
 
-def _raw(values: dict[str, Any], row: int, name: str) -> RawRecord:
+def _raw(values: dict[str, Any], row: int, name: str,
+         source: tuple[tuple[str, ...], tuple[Any, ...]] = ((), ())) -> RawRecord:
     def locate(field: str | None) -> str:
         return f"{name}: row {row}" + (f", column {field}" if field else "")
-    return RawRecord(values, locate, row)
+    return RawRecord(values, locate, row, source=source)
 
 
 def _refused(record: RawRecord, message: str, hint: str) -> RawRecord:
     """A row read wrongly: refused whatever its values, which cannot be trusted."""
     return RawRecord(record.values, record.locate, record.row,
-                     (Problem(record.locate(None), message, hint),))
+                     (Problem(record.locate(None), message, hint),), record.source)
 
 
-def read_table(path: Path, display: str | None = None) -> list[RawRecord]:
+def read_table(path: Path, display: str | None = None, column_map: ColumnMap | None = None,
+               notices: list[Problem] | None = None) -> list[RawRecord]:
     """The records of a CSV, XLSX, XLS, ODS or YAML batch file, one per physical row;
-    InputError if the file is unusable (empty, unknown columns, no id column, duplicate
-    ids, a limit exceeded)."""
+    InputError if the file is unusable (empty, no id column, a misspelt column, duplicate
+    ids, a limit exceeded). Columns are matched by columns.py; its warnings (ignored
+    columns) are added to `notices`."""
+    notices = [] if notices is None else notices
     name = display or str(path)
     try:
         if not path.is_file():
@@ -347,9 +318,9 @@ def read_table(path: Path, display: str | None = None) -> list[RawRecord]:
         if suffix in (".yaml", ".yml"):
             records = _yaml_records(path, name)
         elif suffix in SPREADSHEETS:
-            records = _from_rows(_spreadsheet_rows(path), name)
+            records = _from_rows(_spreadsheet_rows(path), name, column_map, notices)
         elif suffix in (".csv", ".tsv", ".txt"):
-            records = _from_rows(_csv_rows(path), name)
+            records = _from_rows(_csv_rows(path), name, column_map, notices)
         else:
             raise InputError(Problem(name, "unknown file type",
                                      "use .csv, .xlsx, .xls, .ods or .yaml"))

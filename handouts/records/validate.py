@@ -58,6 +58,7 @@ class RawRecord:
     locate: Callable[[str | None], str]
     row: int = 0
     refused: tuple[Problem, ...] = ()  # the reader could not read the row reliably
+    source: tuple[tuple[str, ...], tuple[Any, ...]] = ((), ())  # header and cells as read
 
 
 
@@ -97,6 +98,10 @@ class _Validator:
                 self.problems.append(Problem(self.raw.locate(field),
                                              f"{fields.key_name(field)}: unknown field",
                                              suggest(field, ALL_FIELDS)))
+            elif isinstance(values[field], str) and mis_encoded(values[field]):
+                self.problem(field, "unreadable or mis-encoded characters (such as 'Ã©' for "
+                             "'é'): the file's encoding is probably wrong",
+                             "export it again as UTF-8 CSV, or as XLSX")
         variant = self.get("variant", fields.choice(("oral", "intrathecal")), required=True)
         record_id = self.get("id", fields.identifier, default="patient", required=self.require_id)
         lang = self.get("lang", fields.choice(tuple(self.languages)), default="fr")
@@ -393,3 +398,21 @@ def read_patient_file(path: Path, display: str | None = None) -> RawRecord:
     values = {key: (list(value) if isinstance(value, YamlList) else value)
               for key, value in node.items()}
     return RawRecord(values, locate)
+
+
+def mis_encoded(text: str) -> bool:
+    """Whether text was damaged by a wrong encoding: replacement characters (bytes that
+    were not text in the encoding read), or UTF-8 read as Windows-1252 or Latin-1
+    (`Ã©` for `é`, `â€™` for `’`), which no French name or address contains."""
+    if "\ufffd" in text:
+        return True
+    if text.isascii():
+        return False
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            repaired = text.encode(encoding).decode("utf-8")
+        except UnicodeError:
+            continue
+        if repaired != text:
+            return True
+    return False

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jinja2
 import weasyprint
+import weasyprint.pdf
 from jinja2.loaders import split_template_path
 from weasyprint.text.fonts import FontConfiguration
 
@@ -53,6 +54,28 @@ def _strict_weasyprint():
         raise RenderError([Problem("layouts", message) for message in handler.messages])
 
 
+def _subset_named_fonts(build_fonts):
+    """WeasyPrint names a font subset after the face only (`/VRMYHF+Liberation-Sans`), so
+    two subsets of one face with different glyphs share a name once they meet in one
+    file (a stamped document's shape and canonical fonts, the print room's combined
+    file), which the PDF specification forbids. Name each subset after its face and its
+    glyphs instead: the same name always means the same font program."""
+    def build(pdf, fonts, compress, subset, options):
+        faces: dict[str, list] = {}
+        for font in fonts.values():
+            faces.setdefault(font.hash, []).append(font)
+        for face, group in faces.items():
+            glyphs = (sorted({glyph for font in group for glyph in font.to_unicode})
+                      if subset and not any(font.used_in_forms for font in group) else "all")
+            digest = hashlib.sha256(f"{face}|{glyphs}|{options.get('hinting')}".encode()).digest()
+            tag = "".join(chr(65 + byte % 26) for byte in digest[:6]).encode()
+            for font in group:
+                font.name = b"/" + tag + b"+" + font.name.split(b"+", 1)[1]
+        return build_fonts(pdf, fonts, compress, subset, options)
+    return build
+
+
+weasyprint.pdf.build_fonts_dictionary = _subset_named_fonts(weasyprint.pdf.build_fonts_dictionary)
 class ConfinedLoader(jinja2.FileSystemLoader):
     """Templates from their folder only: a template (or an `{% include %}`) that is a
     symbolic link to a file elsewhere, such as /etc/passwd, is refused."""

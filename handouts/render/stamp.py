@@ -3,11 +3,12 @@
 A document's shape (`model.split_personal`) is laid out and written by WeasyPrint once,
 tagged, with a no-break space in every value cell ("slot"). Each distinct value is
 drawn once in its slot's style (a "snippet"; many values per WeasyPrint pass, a line
-each). A patient's PDF is the shape's bytes plus an incremental update: on each
-personal page one more content stream, drawing the patient's snippets at their slots'
-text origins, and, in the structure tree, each value tagged inside its table cell.
-All of the update but those streams is the same for every patient of a shape, so it
-is prepared once, as bytes. Fonts are canonical: per face, size and language, one
+each). A patient's PDF is the shape's bytes plus an incremental update: each personal
+page's content is split where its slots' marked content opens, and between the parts
+one small stream per slot draws the patient's snippet at the slot's text origin, in
+the cell's own marked content: in content order, so every viewer extracts a value
+next to its label, and tagged as the shape's cell. All of the update but those
+streams is the same for every patient of a shape, so it is prepared once, as bytes. Fonts are canonical: per face, size and language, one
 subset holding a fixed palette of characters, so the bytes of a patient's PDF do not
 depend on which other patients were drawn in the same pass.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -28,6 +30,7 @@ import pikepdf
 import weasyprint
 from weasyprint.formatting_structure import boxes
 
+from ..errors import Problem, RenderError
 from .pdf import PdfWriter
 from .pdfout import (
     content_digest,
@@ -83,32 +86,29 @@ class Snippet:
 @dataclass(frozen=True)
 class Template:
     """A shape as WeasyPrint wrote it, and the incremental update every stamped copy
-    of it appends: the objects stamping changes or adds (pages, table cells, structure,
-    canonical fonts), already as bytes, and one overlay stream per personal page, the
-    only part written per patient."""
+    of it appends: the objects stamping changes or adds (each personal page's content
+    split at its slots, canonical fonts), already as bytes, and one overlay stream per
+    slot, drawn between the parts, the only part written per patient."""
 
     data: bytes
     slots: tuple[Slot, ...]
-    marks: tuple[tuple[bytes, bytes], ...]
-    prefix: bytes
-    overlays: tuple[tuple[int, int], ...]
+    overlays: tuple[tuple[int, int], ...]  # (slot, overlay object number), in content order
     update: bytes
     offsets: dict[int, int]
     xref_number: int
     trailer: bytes
     digests: tuple[bytes, ...]
-    names: dict[int, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
 class PageParts:
     """A page of a stamped document as the print room's combined file reuses it: the
-    digest of its shared content, its overlay (a stream object's body) if the page is
-    personal, and the resources the overlay names."""
+    digest of its shared content (the parts between its overlays, which identify its
+    resources too), and its overlays (stream objects' bodies, in content order) if the
+    page is personal."""
 
     digest: bytes
-    overlay: bytes | None = None
-    names: tuple[str, ...] = ()
+    overlays: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,32 +167,28 @@ class Stamper:
 
     def _update(self, pdf: pikepdf.Pdf, data: bytes, slots: tuple[Slot, ...]) -> Template:
         """Make in `pdf` every change a stamp makes, with empty overlays, and keep the
-        objects that differ from the shape's, as bytes."""
+        objects that differ from the shape's, as bytes. Each value is drawn inside its
+        cell's own marked content, where the shape has a no-break space: in content
+        order, so every viewer extracts it next to its label, as in a full render."""
         before = {obj.objgen: _serialised(obj) for obj in pdf.objects}
-        digests = tuple(content_digest(page.obj.Contents) for page in pdf.pages)
-        prologue = pdf.pages[0].Contents.read_bytes().split(b"\n", 1)[0]
-        parent_tree = pdf.Root.StructTreeRoot.ParentTree.Nums
-        marks = []
-        for slot in slots:
-            page = pdf.pages[slot.page]
-            page_marks = parent_tree[2 * int(page.StructParents) + 1]
-            cell = pdf.get_object((slot.cell, 0))
-            kid = pdf.make_indirect(pikepdf.Dictionary(
-                Type=pikepdf.Name.StructElem, S=pikepdf.Name.Span,
-                K=pikepdf.Array([len(page_marks)]), Pg=page.obj, P=cell))
-            marks.append((b"/Span <</MCID %d>> BDC\n" % len(page_marks),
-                          b"1 0 0 -1 %s %s Tm\n" % (pdf_number(slot.x), pdf_number(slot.y))))
-            cell.K.append(kid)
-            page_marks.append(kid)
-        overlays, names = [], {}
-        opening = pikepdf.Stream(pdf, b"q\n")
+        digests = [content_digest(page.obj.Contents) for page in pdf.pages]
+        overlays: list[tuple[int, int]] = []
         for number in sorted({slot.page for slot in slots}):
             page = pdf.pages[number]
-            names[number] = self._add_fonts(pdf, page, {slot.style for slot in slots
-                                                        if slot.page == number})
-            overlay = pikepdf.Stream(pdf, b"")
-            page.Contents = pikepdf.Array([opening, page.Contents, overlay])
-            overlays.append((number, overlay.objgen[0]))
+            self._add_fonts(pdf, page, {slot.style for slot in slots if slot.page == number})
+            on_page = [index for index, slot in enumerate(slots) if slot.page == number]
+            content = page.Contents.read_bytes()
+            points = _insertion_points(pdf, page, content, [slots[i] for i in on_page])
+            streams, parts, start, closing = [], [], 0, b""
+            for (offset, opening), index in sorted(zip(points, on_page)):
+                parts.append(_flate_stream(pdf, closing + content[start:offset] + opening))
+                overlay = pikepdf.Stream(pdf, b"")
+                streams += [parts[-1], overlay]
+                overlays.append((index, overlay.objgen[0]))
+                start, closing = offset, b"Q\n"
+            parts.append(_flate_stream(pdf, closing + content[start:]))
+            page.Contents = pikepdf.Array([*streams, parts[-1]])
+            digests[number] = content_digest(pikepdf.Array(parts))
         skip = {number for _, number in overlays}
         update, offsets = bytearray(), {}
         for obj in pdf.objects:
@@ -207,10 +203,8 @@ class Stamper:
         start = int(data.rsplit(b"startxref", 1)[1].split()[0])
         trailer = b"/Root %s /Info %s /Prev %d" % (
             pdf.Root.unparse(), pdf.trailer.Info.unparse(), start)
-        prefix = b"Q\nq\n" + prologue + b"\nq\n0.75 0 0 0.75 0 0 cm\n"
-        return Template(data, slots, tuple(marks), prefix, tuple(overlays), bytes(update), offsets,
-                        max(obj.objgen[0] for obj in pdf.objects) + 1,
-                        trailer + b" /ID [ %s" % pdf.trailer.ID[0].unparse(), digests, names)
+        return Template(data, slots, tuple(overlays), bytes(update), offsets, max(obj.objgen[0] for obj in pdf.objects) + 1,
+                        trailer + b" /ID [ %s" % pdf.trailer.ID[0].unparse(), tuple(digests))
 
     def palette(self, style: Style) -> tuple[pikepdf.Pdf, float]:
         """Every palette character drawn once in the style's face and size: its font
@@ -270,44 +264,111 @@ class Stamper:
                  zip(template.slots, values, strict=True)]
         if any(s is None or s.width > slot.width for s, slot in zip(drawn, template.slots)):
             return None
-        parts: dict[int, list[bytes]] = {}
-        for slot, (opening, position), snippet in zip(template.slots, template.marks, drawn):
-            parts.setdefault(slot.page, []).append(
-                opening + snippet.head + position + snippet.tail + b"EMC\n")
         base = len(template.data)
         out = bytearray(template.update)
         offsets = {number: base + at for number, at in template.offsets.items()}
-        overlays = {}
-        for page, number in template.overlays:
-            overlays[page] = flate_body(template.prefix + b"".join(parts[page])
-                                        + b"Q\nQ\n")
+        overlays: dict[int, list[bytes]] = {}
+        for index, number in template.overlays:
+            slot, snippet = template.slots[index], drawn[index]
+            body = flate_body(snippet.head + b"1 0 0 -1 %s %s Tm\n" % (
+                pdf_number(slot.x), pdf_number(slot.y)) + snippet.tail)
+            overlays.setdefault(slot.page, []).append(body)
             offsets[number] = base + len(out)
-            out += indirect(number, overlays[page])
+            out += indirect(number, body)
         second = hashlib.md5(out, usedforsecurity=False).hexdigest().encode()
         out += xref_stream(sorted(offsets.items()), template.xref_number, base + len(out),
                            template.trailer + b" <%s> ]" % second, whole_file=False)
-        pages = tuple(PageParts(digest, overlays.get(page), template.names.get(page, ()))
+        pages = tuple(PageParts(digest, tuple(overlays.get(page, ())))
                       for page, digest in enumerate(template.digests))
         return Stamped(template.data + out, pages)
 
-    def _add_fonts(self, pdf: pikepdf.Pdf, page: pikepdf.Page, styles: set[Style]
-                   ) -> tuple[str, ...]:
-        """Give the page the canonical fonts (and graphics states) its snippets name;
-        return those names."""
+    def _add_fonts(self, pdf: pikepdf.Pdf, page: pikepdf.Page, styles: set[Style]) -> None:
+        """Give the page the canonical fonts (and graphics states) its snippets name."""
         resources = page.Resources
-        names = []
         for style in sorted(styles, key=repr):
             palette, size = self.palette(style)
             for font in palette.pages[0].Resources.Font.values():
                 name = _font_name(_face(font), size, style.lang)
-                names.append(name)
                 if name not in resources.Font:
                     resources.Font[name] = pdf.copy_foreign(font)
             for name, state in palette.pages[0].Resources.ExtGState.items():
-                names.append(name)
                 if name not in resources.ExtGState:
                     resources.ExtGState[name] = pdf.copy_foreign(state)
-        return tuple(dict.fromkeys(names))
+
+
+def _flate_stream(pdf: pikepdf.Pdf, data: bytes) -> pikepdf.Stream:
+    return pikepdf.Stream(pdf, zlib.compress(data), Filter=pikepdf.Name.FlateDecode)
+
+
+Matrix = tuple[float, float, float, float, float, float]
+PX_TO_PT: Matrix = (0.75, 0.0, 0.0, 0.75, 0.0, 0.0)
+
+
+def _times(m: Matrix, n: Matrix) -> Matrix:
+    """The matrix product m x n, as PDF composes transformations (`m cm` on `n`)."""
+    return (m[0] * n[0] + m[1] * n[2], m[0] * n[1] + m[1] * n[3],
+            m[2] * n[0] + m[3] * n[2], m[2] * n[1] + m[3] * n[3],
+            m[4] * n[0] + m[5] * n[2] + n[4], m[4] * n[1] + m[5] * n[3] + n[5])
+
+
+def _inverse(m: Matrix) -> Matrix:
+    det = m[0] * m[3] - m[1] * m[2]
+    return (m[3] / det, -m[1] / det, -m[2] / det, m[0] / det,
+            (m[2] * m[5] - m[3] * m[4]) / det, (m[1] * m[4] - m[0] * m[5]) / det)
+
+
+def _cell_mcid(cell: pikepdf.Object) -> int | None:
+    """The first marked-content id inside a structure element."""
+    kids = cell.get("/K")
+    for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
+        if isinstance(kid, int):
+            return int(kid)
+        if isinstance(kid, pikepdf.Dictionary):
+            found = int(kid.MCID) if "/MCID" in kid else _cell_mcid(kid)
+            if found is not None:
+                return found
+    return None
+
+
+def _insertion_points(pdf: pikepdf.Pdf, page: pikepdf.Page, content: bytes,
+                      slots: list[Slot]) -> list[tuple[int, bytes]]:
+    """Where each slot's value is drawn in the page's content (just inside its cell's
+    marked content), and what opens its drawing there: a saved graphics state and the
+    transformation that brings the coordinates back to the page's own (CSS pixels,
+    y downwards), in which slots are measured."""
+    wanted = {}
+    for slot in slots:
+        mcid = _cell_mcid(pdf.get_object((slot.cell, 0)))
+        at = content.find(b"<</MCID %d>>\nBDC\n" % mcid) if mcid is not None else -1
+        if at < 0:
+            raise RenderError(Problem("layouts", "a value cell has no marked content",
+                                      "personal values must be in table cells"))
+        wanted[mcid] = at + len(b"<</MCID %d>>\nBDC\n" % mcid)
+    identity: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    flip = tuple(map(float, content.split(b"\n", 1)[0].split()[:6]))  # WeasyPrint's first cm
+    page_space = _times(PX_TO_PT, flip)
+    stack, ctm = [], identity
+    found: dict[int, Matrix] = {}
+    for operands, operator in pikepdf.parse_content_stream(page):
+        op = str(operator)
+        if op == "q":
+            stack.append(ctm)
+        elif op == "Q":
+            ctm = stack.pop()
+        elif op == "cm":
+            ctm = _times(tuple(map(float, operands)), ctm)
+        elif op == "BDC" and isinstance(operands[1], pikepdf.Dictionary) and \
+                int(operands[1].get("/MCID", -1)) in wanted:
+            found[int(operands[1].MCID)] = ctm
+    points = []
+    for slot in slots:
+        mcid = _cell_mcid(pdf.get_object((slot.cell, 0)))
+        change = _times(page_space, _inverse(found[mcid]))
+        opening = b"q\n"
+        if any(abs(a - b) > 1e-9 for a, b in zip(change, identity)):
+            opening += b" ".join(pdf_number(round(v, 6)) for v in change) + b" cm\n"
+        points.append((wanted[mcid], opening))
+    return points
 
 
 def _serialised(obj: pikepdf.Object) -> bytes:

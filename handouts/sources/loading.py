@@ -91,9 +91,12 @@ def _translated(sources_dir: Path, lang: str, french: YamlMap, allow_incomplete:
 
 
 def load_sources(sources_dir: Path = SOURCES_DIR, langs: list[str] | None = None,
-                 allow_incomplete: bool = False, as_written: bool = False) -> Sources:
+                 allow_incomplete: bool = False, as_written: bool = False,
+                 refused: dict[str, list[Problem]] | None = None) -> Sources:
     """Load and validate the sources for `langs` (default: all), collecting every problem.
-    `as_written` (with `allow_incomplete`) keeps strings to review instead of the French."""
+    `as_written` (with `allow_incomplete`) keeps strings to review instead of the French.
+    With `refused`, a translation that cannot be built is left out and its problems put
+    there (one language's problem is only that language's documents' problem)."""
     known = available_languages(sources_dir)
     wanted = langs or known
     problems: list[Problem] = [
@@ -119,7 +122,10 @@ def load_sources(sources_dir: Path = SOURCES_DIR, langs: list[str] | None = None
                                                      as_written)
                 notices += found
             except InputError as error:
-                problems += error.problems
+                if refused is None:
+                    problems += error.problems
+                else:
+                    refused[lang] = error.problems
     profile = metas = None
     for name, loader in (("hospital", load_profile), ("documents", load_document_meta)):
         path = sources_dir / f"{name}.yaml"
