@@ -158,7 +158,7 @@ def _commands_help(program: str) -> str:
 def run_build(argv: Sequence[str]) -> int:
     args = _parse_args(_build_parser(), argv)
     refused: dict[str, list[Problem]] = {}
-    sources = load_sources(args.sources, args.langs, args.allow_incomplete, refused)
+    sources = load_sources(args.sources, args.langs, args.allow_incomplete, refused=refused)
     if refused and not sources.languages:
         raise InputError([p for problems in refused.values() for p in problems])
     _print_warnings([*args.project.warnings(), *sources.notices])

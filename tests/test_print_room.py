@@ -414,14 +414,15 @@ def test_a_language_to_review_fails_only_its_own_records(capsys, sources_copy, t
         assert (f"{table}: row {row}, column lang: the 'en' translation has 1 problems (listed "
                 "above); this record is not built (fix them (make_handouts.py check --lang en) "
                 "or run with --allow-incomplete)") in stderr
-    assert sum("labels.noon: stale" in line for line in stderr) == 1
+    assert sum("labels.noon: to review" in line for line in stderr) == 1
     rejected = (tmp_path / "o" / "rejected.csv").read_text(encoding="utf-8-sig").splitlines()
     assert [line.split(";")[1] for line in rejected[1:]] == ["E2", "E5"]
     code, _, stderr = run_cli(capsys, "batch", str(table), "--out", str(tmp_path / "o"),
                               "--sources", str(sources_copy), "--jobs", "1", "--format", "pdf",
                               "--allow-incomplete")
     assert code == 0
-    assert any("labels.noon: stale, used anyway" in line for line in stderr)
+    assert any("labels.noon: to review: the French text is printed instead" in line
+               for line in stderr)
 
 
 def test_patient_and_the_default_build_accept_allow_incomplete(capsys, sources_copy, tmp_path):
@@ -438,7 +439,8 @@ def test_patient_and_the_default_build_accept_allow_incomplete(capsys, sources_c
     code, stdout, stderr = run_cli(capsys, "patient", str(record), "--out", str(tmp_path / "p"),
                                    *base, "--allow-incomplete")
     assert code == 0 and len(stdout) == 2
-    assert any("labels.noon: stale, used anyway" in line for line in stderr)
+    assert any("labels.noon: to review: the French text is printed instead" in line
+               for line in stderr)
     code, stdout, stderr = run_cli(capsys, "--out", str(tmp_path / "g"), *base)
     assert code == 1  # French built, English refused
     assert stdout and all("/fr/" in line for line in stdout)

@@ -453,7 +453,7 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
         results.append(result)
     refused: dict[str, list[Problem]] = {}
     sources = load_sources(sources_dir, sorted({p.lang for _, p, _ in valid}) or None,
-                           allow_incomplete, refused)
+                           allow_incomplete, refused=refused)
     notices += sources.notices
     if refused:
         for result, patient, raw in valid:

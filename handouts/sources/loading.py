@@ -91,7 +91,7 @@ def _translated(sources_dir: Path, lang: str, french: YamlMap, allow_incomplete:
 
 
 def load_sources(sources_dir: Path = SOURCES_DIR, langs: list[str] | None = None,
-                 allow_incomplete: bool = False, as_written: bool = False,
+                 allow_incomplete: bool = False, *, as_written: bool = False,
                  refused: dict[str, list[Problem]] | None = None) -> Sources:
     """Load and validate the sources for `langs` (default: all), collecting every problem.
     `as_written` (with `allow_incomplete`) keeps strings to review instead of the French.

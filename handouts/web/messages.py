@@ -31,6 +31,9 @@ _MESSAGES: tuple[tuple[str, str, str], ...] = (
     (r"longer than (?P<n>\S+) characters", "plus de {n} caractères", "longer than {n} characters"),
     (r"contains control or invisible characters", ("contient des caractères invisibles ou de "
      "contrôle"), "contains control or invisible characters"),
+    (r"unreadable or mis-encoded characters.*",
+     "caractères illisibles ou mal encodés (comme « Ã© » pour « é ») : retapez ce texte",
+     "unreadable or mis-encoded characters (such as 'Ã©' for 'é'): type this text again"),
     (r"must be 1-64 letters.*", "1 à 64 lettres, chiffres, « - » ou « _ » (il nomme les fichiers)",
      "1 to 64 letters, digits, '-' or '_' (it names the files)"),
     (r"not a phone number.*", "n'est pas un numéro de téléphone (chiffres, espaces, + au début)",
@@ -166,6 +169,7 @@ _HINTS: tuple[tuple[str, str, str], ...] = (
     (r"one of 50, 500, 1000, 2000", "50, 500, 1000 ou 2000", "50, 500, 1000 or 2000"),
     (r"20 or 40", "20 ou 40", "20 or 40"),
     (r"e\.g\. SynchroMed II", "par exemple SynchroMed II", "e.g. SynchroMed II"),
+    (r"export it again as UTF-8 CSV, or as XLSX", "", ""),
     (r"did you mean .*", "", ""),
 )
 
