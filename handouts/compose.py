@@ -141,16 +141,20 @@ class _FactBuilder:
     def mg_per_day(self, value) -> str:
         return f"{self.mg(value)}/{self.labels['plan_day']}"
 
-    def intake(self, value) -> str:
-        """One intake in mg and tablets: `15 mg = 1 ½ comprimé`, in two parts that each
-        stay on one line, so that a narrow cell breaks it between them only."""
+    def tablets_of(self, value) -> str:
+        """A dose in tablets: `½ comprimé`, `1 ½ comprimé`, `2 comprimés` (`—` for none)."""
         if not value:
-            return self.labels["no_intake"]
+            return "—"
         count = value / self.rules.tablet_mg
         word = self.labels["tablet_one" if count <= 1 or count < 2 and self.lang != "en"
                            else "tablet_many"]
-        tablets = f"{tablet_count(count, self.lang)} {word}".replace(" ", NBSP)
-        return f"{self.mg(value).replace(' ', NBSP)}{NBSP}= {tablets}"
+        return f"{tablet_count(count, self.lang)} {word}".replace(" ", NBSP)
+
+    def intake(self, value) -> str:
+        """One intake in mg and tablets: `15 mg = 1 ½ comprimé`."""
+        if not value:
+            return self.labels["no_intake"]
+        return f"{self.mg(value).replace(' ', NBSP)}{NBSP}= {self.tablets_of(value)}"
 
     def ug_per_day(self, value) -> str:
         return "" if value is None else f"{number(value, self.lang)} µg/{self.labels['plan_day']}"
@@ -193,8 +197,10 @@ class _FactBuilder:
         return "" if p is None else self.high_dose(self.ug_per_day(p.daily_dose_ug))
 
     def current_step(self, steps: tuple[PlanStep, ...]) -> int | None:
-        """The index of the plan's step under way on the record's day (None: not begun)."""
-        started = [i for i, s in enumerate(steps) if s.start <= self.patient.as_of]
+        """The index of the plan's step under way on the record's day (None: not begun,
+        or a patient made without a day, whose plans are all to come)."""
+        as_of = self.patient.as_of
+        started = [i for i, s in enumerate(steps) if as_of is not None and s.start <= as_of]
         return started[-1] if started else None
 
     def dose_now(self) -> tuple[str, str, tuple]:
@@ -252,18 +258,24 @@ class _FactBuilder:
         ]
         return FactTable(labels["your_pump"], tuple(facts))
 
-    def step_row(self, step: PlanStep, slots: list[int], status: str | None) -> tuple[str, ...]:
+    def step_rows(self, step: PlanStep, slots: list[int], status: str
+                  ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A step in two rows: its date, daily dose and intakes in mg; then where the
+        patient is (done, current, to come) and the same doses in tablets. Every cell
+        holds one short line, so a patient's plan stamps onto its shared shape."""
         labels = self.labels
         daily = self.mg(step.daily_dose_mg) + (f" ({labels['plan_stop']})"
                                                if not step.daily_dose_mg else "")
-        intakes = tuple(self.intake(step.intakes_mg[i]) if step.daily_dose_mg else ""
-                        for i in slots)
-        row = (short_date(step.start, self.lang), daily, *intakes)
-        return row if status is None else (labels[status], *row)
+        intakes = step.intakes_mg or (None,) * len(INTAKE_SLOTS)
+        in_mg = (short_date(step.start, self.lang), daily,
+                 *(self.mg(intakes[i]) or labels["no_intake"] for i in slots))
+        in_tablets = (labels[status], self.tablets_of(step.daily_dose_mg),
+                      *(self.tablets_of(intakes[i]) for i in slots))
+        return in_mg, in_tablets
 
     def plan_table(self, title_label: str, steps: tuple[PlanStep, ...]) -> Table:
-        """A plan's steps: date, daily dose, each intake in mg and tablets; for a plan under
-        way, a first column says which steps are done and which one is current."""
+        """A plan's steps: date, daily dose and each intake, in mg and in tablets, and
+        which steps are done, which one is current and which are to come."""
         labels = self.labels
         if self.patient is None:
             header = (labels["plan_from"], labels["plan_daily_dose"])
@@ -273,14 +285,12 @@ class _FactBuilder:
         header = (labels["plan_from"], labels["plan_daily_dose"],
                   *(labels[INTAKE_SLOTS[i]] for i in slots))
         current = self.current_step(steps)
-        if current is None:
-            rows = tuple(self.step_row(s, slots, None) for s in steps)
-        else:
-            header = (labels["plan_status"], *header)
-            rows = tuple(self.step_row(s, slots, "step_done" if i < current else
-                                       "step_current" if i == current else "step_next")
-                         for i, s in enumerate(steps))
-        return Table(labels[title_label], header, rows, personal=True)
+        rows = []
+        for index, step in enumerate(steps):
+            status = ("step_next" if current is None or index > current else
+                      "step_current" if index == current else "step_done")
+            rows += self.step_rows(step, slots, status)
+        return Table(labels[title_label], header, tuple(rows), personal=True)
 
     def plans(self) -> tuple[Block, ...]:
         """The dose-plan page: the patient's dated plans, or blank tables to fill in."""

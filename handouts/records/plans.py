@@ -2,7 +2,9 @@
 the facts (reference/baclofen-facts.md) and the hospital's tablet.
 
 - Every intake is a whole or half tablet (a multiple of `DoseRules.smallest_intake_mg`):
-  a dose that does not split so is refused with the nearest split that does.
+  a daily dose or a written plan step that does not split evenly so is refused with the
+  nearest split that does (to be written in: morning_mg..., or `DATE=10+5+10`); the steps
+  of a computed plan are split that way by the tool, and every intake is printed.
 - A titration starts at 15 mg/day at most and rises by at most 15 mg/day every 3 days or
   more; a taper lowers the dose by at most 15 mg/day and takes about a week or more.
   Faster plans need `confirm_unusual_values: yes` and are printed as confirmed.
@@ -241,17 +243,24 @@ class OralChecks:
 
     def step_intakes(self, field: str, steps: tuple[PlanStep, ...], doses_per_day: int,
                      computed: bool) -> tuple[PlanStep, ...]:
-        """Each step with its intakes: as written (`10+5+10`), or split evenly."""
+        """Each step with its intakes: as written (`10+5+10`); split evenly; or, in a plan
+        the record asks to compute, split as evenly as whole and half tablets allow (the
+        plan printed shows every intake). A written step that does not split evenly is
+        refused with the nearest split, to be written in."""
         result = []
         for number, step in enumerate(steps, 1):
             what = f"step {number}: "
-            if not step.intakes_mg:
-                hint = (f"give the plan as {field.split('_')[0]}_steps and write this step "
-                        if computed else "write this step ")
-                intakes = self.even_split(field, step.daily_dose_mg, doses_per_day, what,
-                                          hint + step.start.isoformat() + "={split}")
-            else:
+            if step.intakes_mg:
                 intakes = self.written_intakes(field, step, doses_per_day, what)
+            elif computed and self.whole_units(field, step.daily_dose_mg, what):
+                split = dict(zip(SLOTS_BY_COUNT[doses_per_day],
+                                 nearest_split(step.daily_dose_mg, doses_per_day, self.unit)))
+                intakes = tuple(split.get(i) or None for i in range(len(INTAKE_FIELDS)))
+            elif computed:
+                intakes = ()
+            else:
+                intakes = self.even_split(field, step.daily_dose_mg, doses_per_day, what,
+                                          f"write this step {step.start.isoformat()}={{split}}")
             if step.daily_dose_mg == 0:
                 intakes = (None,) * len(INTAKE_FIELDS)
             result.append(PlanStep(step.start, step.daily_dose_mg, intakes))

@@ -33,7 +33,7 @@ LABEL_KEYS = (
     "implanting_centre", "contacts", "confirmed_high_dose", "card_front", "card_back",
     "card_cut", "plan_day", "treatment", "plan_stop", "no_intake", "implant_date",
     "starting_dose", "current_dose", "target_dose", "from_date", "see_plan", "tablets",
-    "scored", "tablet_one", "tablet_many", "plan_status", "step_done", "step_current",
+    "scored", "tablet_one", "tablet_many", "step_done", "step_current",
     "step_next", "plan_unusual", "hospital_only",
 )
 
