@@ -203,29 +203,30 @@ class _FactBuilder:
         started = [i for i, s in enumerate(steps) if as_of is not None and s.start <= as_of]
         return started[-1] if started else None
 
-    def dose_now(self) -> tuple[str, str, tuple]:
-        """The label, value and intakes of the dose a tablet patient takes now."""
+    def dose_now(self) -> tuple[list[Fact], tuple]:
+        """The lines saying the dose a tablet patient takes now (a starting dose with the
+        day it starts), and that dose's intakes."""
         p = self.patient
         for steps in (p.taper, p.titration):
             current = self.current_step(steps) if steps else None
             if current is not None and steps[current].daily_dose_mg != p.daily_dose_mg:
                 step = steps[current]
-                return "current_dose", self.mg_per_day(step.daily_dose_mg), step.intakes_mg
+                return ([self.fact("current_dose", self.mg_per_day(step.daily_dose_mg))],
+                        step.intakes_mg)
         if p.titration and self.current_step(p.titration) is None:
             first = p.titration[0]
-            starting = (f"{self.mg_per_day(first.daily_dose_mg)}, {self.labels['from_date']} "
-                        f"{self.date(first.start)}")
-            return "starting_dose", starting, first.intakes_mg
-        return "daily_dose", self.high_dose(self.mg_per_day(p.daily_dose_mg)), p.intake_doses_mg
+            return ([self.fact("starting_dose", self.mg_per_day(first.daily_dose_mg)),
+                     self.fact("plan_from", self.date(first.start))], first.intakes_mg)
+        return ([self.fact("daily_dose", self.high_dose(self.mg_per_day(p.daily_dose_mg)))],
+                p.intake_doses_mg)
 
     def oral_dose_facts(self) -> list[Fact]:
         """The dose to take now, its intakes, and the target a titration leads to."""
         p = self.patient
         if p is None:
             return [self.fact("daily_dose", ""), *(self.fact(s, "") for s in INTAKE_SLOTS)]
-        label, value, intakes = self.dose_now()
-        facts = [self.fact(label, value),
-                 *(self.fact(slot, self.intake(dose)) for slot, dose in zip(INTAKE_SLOTS, intakes))]
+        facts, intakes = self.dose_now()
+        facts += [self.fact(slot, self.intake(dose)) for slot, dose in zip(INTAKE_SLOTS, intakes)]
         if p.titration and self.current_step(p.titration) != len(p.titration) - 1:
             target = self.high_dose(self.mg_per_day(p.daily_dose_mg))
             facts.append(self.fact("target_dose", f"{target} ({self.labels['see_plan']})"))
@@ -321,8 +322,7 @@ class _FactBuilder:
                 facts += [self.fact("daily_dose", self.pump_dose()),
                           self.fact("next_refill", self.date(p.next_refill))]
             else:
-                label, value, _ = self.dose_now()
-                facts.append(self.fact(label, value))
+                facts += self.dose_now()[0]
         return FactTable(labels["contacts"], tuple(facts + self.contacts_facts(variant)))
 
     def card_front(self, title: str) -> FactTable:

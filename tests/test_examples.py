@@ -32,7 +32,7 @@ def test_the_oral_example_prints_both_plans(capsys, tmp_path):
                    "output/EX-ORAL-1/EX-ORAL-1-baclofen-oral-insert-fr.pdf"]
     text = pdf_text(tmp_path / out[0])
     assert "Jeanne Exemple" in text and "Dose à atteindre 45 mg/jour" in text
-    assert "Dose de départ 15 mg/jour, à partir du 14 janvier 2027" in text
+    assert "Dose de départ 15 mg/jour À partir du 14 janvier 2027" in text
     titration = ("14/01/2027 15 mg 5 mg 5 mg 5 mg à venir 1 ½ comprimé ½ comprimé ½ comprimé "
                  "½ comprimé 18/01/2027 30 mg 10 mg 10 mg 10 mg à venir 3 comprimés 1 comprimé")
     taper = ("18/04/2027 25 mg 10 mg 5 mg 10 mg à venir 2 ½ comprimés 1 comprimé ½ comprimé "

@@ -81,7 +81,7 @@ def test_oral_leaflet_shows_dose_split_and_dated_plans(oral_out, fmt):
     path = oral_out / f"P-ORAL-1-baclofen-oral-leaflet-fr.{fmt}"
     text = pdf_text(path) if fmt == "pdf" else docx_text(path)
     for expected in ("Jeanne Martin", "Dr Blanc", "01 99 00 55 66",
-                     f"Dose de départ 15 mg/jour, à partir du {long_fr(10)}",
+                     f"Dose de départ 15 mg/jour À partir du {long_fr(10)}",
                      "Matin 5 mg = ½ comprimé", "Midi 5 mg = ½ comprimé",
                      "Soir 5 mg = ½ comprimé", "Coucher aucune prise",
                      "Dose à atteindre 45 mg/jour (voir le plan de doses)",
