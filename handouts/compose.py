@@ -142,13 +142,14 @@ class _FactBuilder:
         return f"{self.mg(value)}/{self.labels['plan_day']}"
 
     def tablets_of(self, value) -> str:
-        """A dose in tablets: `½ comprimé`, `1 ½ comprimé`, `2 comprimés` (`—` for none)."""
+        """A dose in tablets: `½ comprimé`, `1 ½ comprimé`, `2 comprimés` (`—` for none);
+        a narrow cell (large print) breaks it before the word only."""
         if not value:
             return "—"
         count = value / self.rules.tablet_mg
         word = self.labels["tablet_one" if count <= 1 or count < 2 and self.lang != "en"
                            else "tablet_many"]
-        return f"{tablet_count(count, self.lang)} {word}".replace(" ", NBSP)
+        return f"{tablet_count(count, self.lang)} {word}"  # may break before the word
 
     def intake(self, value) -> str:
         """One intake in mg and tablets: `15 mg = 1 ½ comprimé`."""
