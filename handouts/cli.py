@@ -33,7 +33,7 @@ from .project import (
 from .records.columns import load_column_map
 from .records.validate import read_patient_file, validate_record
 from .render.pdf import LAYOUTS
-from .sources.loading import available_languages, display_path, load_sources
+from .sources.loading import available_languages, display_path, dose_rules, load_sources
 from .translate.check import accept, check_sources, plan_acceptance
 from .translate.newlang import new_language
 from .translate.po import export_po, import_po
@@ -244,7 +244,7 @@ def run_patient(argv: Sequence[str]) -> int:
     if not args.file.is_file():
         raise InputError(Problem(str(args.file), "file not found"))
     patient = validate_record(read_patient_file(args.file, str(args.file)),
-                              available_languages(args.sources))
+                              available_languages(args.sources), rules=dose_rules(args.sources))
     sources = load_sources(args.sources, [patient.lang], args.allow_incomplete)
     _print_warnings([*args.project.warnings(), *sources.notices])
     _check_out(args.out)

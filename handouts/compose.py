@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .localise import long_date, number, short_date
+from .localise import long_date, number, short_date, tablet_count
 from .markup import fill
 from .model import (
     Block,
@@ -26,14 +26,15 @@ from .model import (
     Subsection,
     Table,
 )
-from .records.patient import Patient, PlanStep
+from .records.patient import INTAKE_SLOTS, Patient, PlanStep
 from .sources.content import LanguageContent
 from .sources.loading import Sources
+from .sources.profile import DoseRules
 
 VARIANTS = ("oral", "intrathecal")
 KINDS = ("leaflet", "insert", "card")
 PLAN_ROWS = 8
-INTAKE_SLOTS = ("morning", "noon", "evening", "bedtime")
+NBSP = "\u00a0"
 
 
 def documents_for(variant: str) -> tuple[str, ...]:
@@ -57,7 +58,7 @@ def compose(sources: Sources, lang: str, variant: str, kind: str,
         kind=kind, variant=variant, lang=lang, title=fill(content.title, values),
         subtitle=fill(content.subtitle, values), doc_id=meta.doc_id, version=meta.version,
         revised=meta.revised.isoformat(), footer=footer, labels=dict(labels))
-    facts = _FactBuilder(language, values, patient)
+    facts = _FactBuilder(language, values, patient, sources.profile.dose_rules)
     if kind == "leaflet":
         front = [Page((Box("info", "", (BulletList(content.preamble),)), facts.treatment(variant)))]
         if variant == "oral":
@@ -119,16 +120,42 @@ def _fill_block(block: Block, values: dict[str, str]) -> Block:
 
 
 class _FactBuilder:
-    """The personal parts: filled from the patient, or left blank to write on by hand."""
+    """The personal parts: filled from the patient, or left blank to write on by hand.
 
-    def __init__(self, language: LanguageContent, values: dict[str, str], patient: Patient | None):
+    A tablet patient's first page shows the dose to take now (the starting dose of a
+    titration that has not begun, the current step of a plan under way, otherwise the
+    daily dose) with its intakes in mg and tablets, and the target of a titration as a
+    target, never as today's dose."""
+
+    def __init__(self, language: LanguageContent, values: dict[str, str], patient: Patient | None,
+                 rules: DoseRules):
         self.lang = language.lang
         self.labels = language.labels
         self.values = values
         self.patient = patient
+        self.rules = rules
 
     def mg(self, value) -> str:
         return "" if value is None else f"{number(value, self.lang)} mg"
+
+    def mg_per_day(self, value) -> str:
+        return f"{self.mg(value)}/{self.labels['plan_day']}"
+
+    def tablets_of(self, value) -> str:
+        """A dose in tablets: `½ comprimé`, `1 ½ comprimé`, `2 comprimés` (`—` for none);
+        a narrow cell (large print) breaks it before the word only."""
+        if not value:
+            return "—"
+        count = value / self.rules.tablet_mg
+        word = self.labels["tablet_one" if count <= 1 or count < 2 and self.lang != "en"
+                           else "tablet_many"]
+        return f"{tablet_count(count, self.lang)} {word}"  # may break before the word
+
+    def intake(self, value) -> str:
+        """One intake in mg and tablets: `15 mg = 1 ½ comprimé`."""
+        if not value:
+            return self.labels["no_intake"]
+        return f"{self.mg(value).replace(' ', NBSP)}{NBSP}= {self.tablets_of(value)}"
 
     def ug_per_day(self, value) -> str:
         return "" if value is None else f"{number(value, self.lang)} µg/{self.labels['plan_day']}"
@@ -157,29 +184,73 @@ class _FactBuilder:
         return Fact(self.labels["emergency"], f"{self.values['emergency_number']} / "
                                               f"{self.values['eu_emergency_number']}")
 
-    def daily_dose(self, variant: str) -> str:
+    def high_dose(self, dose: str) -> str:
+        """A confirmed dose above the usual range, said as such (tablets above 80 mg/day:
+        given in hospital, under supervision)."""
+        p = self.patient
+        if p is None or not p.high_dose_confirmed:
+            return dose
+        note = "hospital_only" if p.variant == "oral" else "confirmed_high_dose"
+        return f"{dose} ({self.labels[note]})"
+
+    def pump_dose(self) -> str:
+        p = self.patient
+        return "" if p is None else self.high_dose(self.ug_per_day(p.daily_dose_ug))
+
+    def current_step(self, steps: tuple[PlanStep, ...]) -> int | None:
+        """The index of the plan's step under way on the record's day (None: not begun,
+        or a patient made without a day, whose plans are all to come)."""
+        as_of = self.patient.as_of
+        started = [i for i, s in enumerate(steps) if as_of is not None and s.start <= as_of]
+        return started[-1] if started else None
+
+    def dose_now(self) -> tuple[list[Fact], tuple]:
+        """The lines saying the dose a tablet patient takes now (a starting dose with the
+        day it starts), and that dose's intakes."""
+        p = self.patient
+        for steps in (p.taper, p.titration):
+            current = self.current_step(steps) if steps else None
+            if current is not None and steps[current].daily_dose_mg != p.daily_dose_mg:
+                step = steps[current]
+                return ([self.fact("current_dose", self.mg_per_day(step.daily_dose_mg))],
+                        step.intakes_mg)
+        if p.titration and self.current_step(p.titration) is None:
+            first = p.titration[0]
+            return ([self.fact("starting_dose", self.mg_per_day(first.daily_dose_mg)),
+                     self.fact("plan_from", self.date(first.start))], first.intakes_mg)
+        return ([self.fact("daily_dose", self.high_dose(self.mg_per_day(p.daily_dose_mg)))],
+                p.intake_doses_mg)
+
+    def oral_dose_facts(self) -> list[Fact]:
+        """The dose to take now, its intakes, and the target a titration leads to."""
         p = self.patient
         if p is None:
-            return ""
-        dose = self.mg(p.daily_dose_mg) if variant == "oral" else self.ug_per_day(p.daily_dose_ug)
-        if variant == "oral":
-            dose += f"/{self.labels['plan_day']}"
-        if p.high_dose_confirmed:
-            dose += f" ({self.labels['confirmed_high_dose']})"
-        return dose
+            return [self.fact("daily_dose", ""), *(self.fact(s, "") for s in INTAKE_SLOTS)]
+        facts, intakes = self.dose_now()
+        facts += [self.fact(slot, self.intake(dose)) for slot, dose in zip(INTAKE_SLOTS, intakes)]
+        if p.titration and self.current_step(p.titration) != len(p.titration) - 1:
+            target = self.high_dose(self.mg_per_day(p.daily_dose_mg))
+            facts.append(self.fact("target_dose", f"{target} ({self.labels['see_plan']})"))
+        return facts
+
+    def tablets(self) -> Fact:
+        """The tablet the intakes are counted in: `10 mg, sécables (½ = 5 mg)`."""
+        rules = self.rules
+        value = self.mg(rules.tablet_mg)
+        if rules.tablet_scored:
+            value += f", {self.labels['scored']} (½ = {self.mg(rules.smallest_intake_mg)})"
+        return Fact(self.labels["tablets"], value)
 
     def treatment(self, variant: str) -> FactTable:
         labels, p = self.labels, self.patient
         facts = [self.fact("patient_name", self.field("name")),
                  self.fact("prescriber", self.field("prescriber")),
-                 *self.contacts_facts(variant),
-                 self.fact("daily_dose", self.daily_dose(variant))]
+                 *self.contacts_facts(variant)]
         if variant == "oral":
-            doses = p.intake_doses_mg if p else (None,) * len(INTAKE_SLOTS)
-            facts += [self.fact(slot, (self.mg(dose) or labels["no_intake"]) if p else "")
-                      for slot, dose in zip(INTAKE_SLOTS, doses)]
+            facts += [*self.oral_dose_facts(), self.tablets()]
             return FactTable(labels["your_treatment"], tuple(facts))
         facts += [
+            self.fact("daily_dose", self.pump_dose()),
             self.fact("pump_model", self.field("pump_model")),
             self.fact("concentration",
                  f"{number(p.concentration_ug_per_ml, self.lang)} µg/mL" if p else ""),
@@ -189,17 +260,39 @@ class _FactBuilder:
         ]
         return FactTable(labels["your_pump"], tuple(facts))
 
-    def plan_table(self, title_label: str, steps: tuple[PlanStep, ...]) -> Table:
+    def step_rows(self, step: PlanStep, slots: list[int], status: str
+                  ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A step in two rows: its date, daily dose and intakes in mg; then where the
+        patient is (done, current, to come) and the same doses in tablets. Every cell
+        holds one short line, so a patient's plan stamps onto its shared shape."""
         labels = self.labels
-        header = (labels["plan_from"], labels["plan_daily_dose"])
+        daily = self.mg(step.daily_dose_mg) + (f" ({labels['plan_stop']})"
+                                               if not step.daily_dose_mg else "")
+        intakes = step.intakes_mg or (None,) * len(INTAKE_SLOTS)
+        in_mg = (short_date(step.start, self.lang), daily,
+                 *(self.mg(intakes[i]) or labels["no_intake"] for i in slots))
+        in_tablets = (labels[status], self.tablets_of(step.daily_dose_mg),
+                      *(self.tablets_of(intakes[i]) for i in slots))
+        return in_mg, in_tablets
+
+    def plan_table(self, title_label: str, steps: tuple[PlanStep, ...]) -> Table:
+        """A plan's steps: date, daily dose and each intake, in mg and in tablets, and
+        which steps are done, which one is current and which are to come."""
+        labels = self.labels
         if self.patient is None:
-            rows = (("", ""),) * PLAN_ROWS
-        else:
-            rows = tuple((short_date(s.start, self.lang),
-                          self.mg(s.daily_dose_mg) + (f" ({labels['plan_stop']})"
-                                                      if not s.daily_dose_mg else ""))
-                         for s in steps)
-        return Table(labels[title_label], header, rows, personal=self.patient is not None)
+            header = (labels["plan_from"], labels["plan_daily_dose"])
+            return Table(labels[title_label], header, (("", ""),) * PLAN_ROWS)
+        slots = [i for i in range(len(INTAKE_SLOTS)) if any(
+            s.intakes_mg and s.intakes_mg[i] for s in steps)]
+        header = (labels["plan_from"], labels["plan_daily_dose"],
+                  *(labels[INTAKE_SLOTS[i]] for i in slots))
+        current = self.current_step(steps)
+        rows = []
+        for index, step in enumerate(steps):
+            status = ("step_next" if current is None or index > current else
+                      "step_current" if index == current else "step_done")
+            rows += self.step_rows(step, slots, status)
+        return Table(labels[title_label], header, tuple(rows), personal=True)
 
     def plans(self) -> tuple[Block, ...]:
         """The dose-plan page: the patient's dated plans, or blank tables to fill in."""
@@ -207,12 +300,17 @@ class _FactBuilder:
         if p is not None and not (p.titration or p.taper):
             return (Subsection(self.labels["dose_plan"],
                                (Paragraph((Run(self.labels["no_plan"]),)),)),)
-        tables = [self.plan_table("titration_plan", p.titration if p else ()),
-                  self.plan_table("taper_plan", p.taper if p else ())]
-        if p is not None:
-            tables = [t for t, steps in zip(tables, (p.titration, p.taper)) if steps]
-        return (Subsection(self.labels["dose_plan"],
-                           (Paragraph((Run(self.labels["plan_note"]),)), *tables)),)
+        blocks: list[Block] = [Paragraph((Run(self.labels["plan_note"]),))]
+        if p is None:
+            blocks += [self.plan_table("titration_plan", ()), self.plan_table("taper_plan", ())]
+        for label, steps, unusual in (() if p is None else (
+                ("titration_plan", p.titration, p.titration_unusual),
+                ("taper_plan", p.taper, p.taper_unusual))):
+            if steps:
+                blocks.append(self.plan_table(label, steps))
+            if steps and unusual:
+                blocks.append(Paragraph((Run(self.labels["plan_unusual"], bold=True),)))
+        return (Subsection(self.labels["dose_plan"], tuple(blocks)),)
 
     def contacts(self, variant: str, treatment: str) -> FactTable:
         """The insert's table: for a patient, what matters in an emergency (treatment,
@@ -220,10 +318,12 @@ class _FactBuilder:
         p, labels = self.patient, self.labels
         facts = []
         if p is not None:
-            facts += [Fact(labels["treatment"], treatment),
-                      self.fact("daily_dose", self.daily_dose(variant))]
+            facts.append(Fact(labels["treatment"], treatment))
             if variant == "intrathecal":
-                facts.append(self.fact("next_refill", self.date(p.next_refill)))
+                facts += [self.fact("daily_dose", self.pump_dose()),
+                          self.fact("next_refill", self.date(p.next_refill))]
+            else:
+                facts += self.dose_now()[0]
         return FactTable(labels["contacts"], tuple(facts + self.contacts_facts(variant)))
 
     def card_front(self, title: str) -> FactTable:
@@ -236,7 +336,7 @@ class _FactBuilder:
             self.fact("implant_date", self.date(p.implant_date) if p else ""),
             self.fact("concentration",
                  f"{number(p.concentration_ug_per_ml, self.lang)} µg/mL" if p else ""),
-            self.fact("daily_dose", self.daily_dose("intrathecal")),
+            self.fact("daily_dose", self.pump_dose()),
             self.fact("implanting_centre", self.field("implanting_centre", self.values["hospital"])),
             Fact(labels["pump_clinic_phone"], self.values["pump_clinic_phone"]),
             self.emergency(),

@@ -25,8 +25,10 @@ def specimen(variant: str, lang: str) -> Patient:
                   "prescriber": "Dr Jean-Baptiste Vanderhaegen-Lefebvre",
                   "phone": "+33 1 99 00 12 34", "emergency_phone": "15", "high_dose_confirmed": True}
     if variant == "oral":
-        return Patient(**common, daily_dose_mg=Decimal("112.5"), doses_per_day=4,
-                       intake_doses_mg=(Decimal("37.5"),) * 3 + (Decimal(0),),
+        # as of a day between the plans: the insert shows the daily dose, above 80 mg/day
+        return Patient(**common, daily_dose_mg=Decimal(115), doses_per_day=4,
+                       intake_doses_mg=(Decimal(30),) * 3 + (Decimal(25),),
+                       as_of=day + dt.timedelta(days=50),
                        titration=tuple(PlanStep(day + dt.timedelta(days=4 * i),
                                                 Decimal(15 + 10 * i)) for i in range(10)),
                        taper=tuple(PlanStep(day + dt.timedelta(days=60 + 3 * i),

@@ -36,3 +36,14 @@ def short_date(value: dt.date, lang: str) -> str:
 def number(value: Decimal | float, lang: str) -> str:
     """`12,5` in French, `12.5` in English; whole numbers without decimals."""
     return format_decimal(value, format="#,##0.##", locale=locale_for(lang))
+
+
+def tablet_count(count: Decimal, lang: str) -> str:
+    """A number of tablets in whole and half tablets: `½`, `1`, and `1 ½` in French
+    (`1½` in English, as English pharmacy labels write it)."""
+    whole, half = divmod(count, 1)
+    if not half:
+        return number(whole, lang)
+    if not whole:
+        return "½"
+    return f"{number(whole, lang)}{'' if lang == 'en' else chr(0xA0)}½"

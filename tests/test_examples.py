@@ -31,9 +31,14 @@ def test_the_oral_example_prints_both_plans(capsys, tmp_path):
     assert out == ["output/EX-ORAL-1/EX-ORAL-1-baclofen-oral-leaflet-fr.pdf",
                    "output/EX-ORAL-1/EX-ORAL-1-baclofen-oral-insert-fr.pdf"]
     text = pdf_text(tmp_path / out[0])
-    assert "Jeanne Exemple" in text and "37,5 mg/jour" in text
-    titration = "14/01/2027 15 mg 18/01/2027 22,5 mg 22/01/2027 30 mg 26/01/2027 37,5 mg"
-    taper = "14/04/2027 25 mg 17/04/2027 15 mg 20/04/2027 5 mg 23/04/2027 0 mg (arrêt)"
+    assert "Jeanne Exemple" in text and "Dose à atteindre 45 mg/jour" in text
+    assert "Dose de départ 15 mg/jour À partir du 14 janvier 2027" in text
+    titration = ("14/01/2027 15 mg 5 mg 5 mg 5 mg à venir 1 ½ comprimé ½ comprimé ½ comprimé "
+                 "½ comprimé 18/01/2027 30 mg 10 mg 10 mg 10 mg à venir 3 comprimés 1 comprimé")
+    taper = ("18/04/2027 25 mg 10 mg 5 mg 10 mg à venir 2 ½ comprimés 1 comprimé ½ comprimé "
+             "1 comprimé 22/04/2027 15 mg 5 mg 5 mg 5 mg à venir 1 ½ comprimé ½ comprimé "
+             "½ comprimé ½ comprimé 26/04/2027 10 mg 5 mg aucune prise 5 mg à venir 1 comprimé "
+             "½ comprimé — ½ comprimé 30/04/2027 0 mg (arrêt)")
     assert titration in text and taper in text
 
 
@@ -63,7 +68,8 @@ def test_the_batch_example_is_a_french_spreadsheet_export():
         ("EX-B2", "intrathecal", "fr", "Benoît Exemple"),
         ("EX-B3", "oral", "en", "Chloé Example"),
         ("EX-B4", "intrathecal", "en", "Denis Example")]
-    assert records[0].values["daily_dose_mg"] == "22,5"
+    assert records[0].values["daily_dose_mg"] == "15"
+    assert records[1].values["daily_dose_ug"] == "112,5"  # a decimal comma
     assert records[1].values["next_refill"] == "04/02/2027"
 
 

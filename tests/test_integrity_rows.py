@@ -82,8 +82,8 @@ def test_every_csv_line_is_built_or_reported_whatever_the_quotes(tmp_path_factor
 
 def test_a_row_with_more_cells_than_the_header_is_refused(tmp_path):
     """An unquoted decimal comma in a comma-separated file shifts every later cell."""
-    path = write_csv(tmp_path / "comma.csv", [oral("C1"), oral("C2", dose="22,5"),
-                                              oral("C3", dose='"22,5"')], delimiter=",")
+    path = write_csv(tmp_path / "comma.csv", [oral("C1"), oral("C2", dose="30,0"),
+                                              oral("C3", dose='"30,0"')], delimiter=",")
     assert outcome(path) == {2: "ok", 3: "12 cells, but the header names 11 columns", 4: "ok"}
 
 

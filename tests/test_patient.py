@@ -26,10 +26,10 @@ def long_fr(offset: int) -> str:
 
 
 ORAL = {"id": "P-ORAL-1", "variant": "oral", "name": "Jeanne Martin", "prescriber": "Dr Blanc",
-        "phone": "01 99 00 55 66", "daily_dose_mg": "37,5", "doses_per_day": 3,
-        "titration_start": day(10), "titration_start_mg": 15, "titration_step_mg": 7.5,
-        "titration_every_days": 4, "taper_steps": f"{day(100)}=25; {day(103)}=15; "
-                                                  f"{day(106)}=5; {day(109)}=0"}
+        "phone": "01 99 00 55 66", "daily_dose_mg": 45, "doses_per_day": 3,
+        "titration_start": day(10), "titration_start_mg": 15, "titration_step_mg": 15,
+        "titration_every_days": 4, "taper_steps": f"{day(100)}=30; {day(104)}=10+5+10; "
+                                                  f"{day(106)}=15; {day(109)}=0"}
 PUMP = {"id": "P-PUMP-1", "variant": "intrathecal", "name": "Jean Dupont",
         "prescriber": "Dr Blanc", "daily_dose_ug": 250, "concentration_ug_per_ml": 500,
         "reservoir_ml": 20, "last_refill": day(-5), "next_refill": day(30),
@@ -80,14 +80,26 @@ def test_oral_files_are_named_by_id_and_say_what_they_hold(oral_out):
 def test_oral_leaflet_shows_dose_split_and_dated_plans(oral_out, fmt):
     path = oral_out / f"P-ORAL-1-baclofen-oral-leaflet-fr.{fmt}"
     text = pdf_text(path) if fmt == "pdf" else docx_text(path)
-    for expected in ("Jeanne Martin", "Dr Blanc", "01 99 00 55 66", "37,5 mg/jour",
-                     "Matin 12,5 mg", "Midi 12,5 mg", "Soir 12,5 mg", "Coucher aucune prise"):
+    for expected in ("Jeanne Martin", "Dr Blanc", "01 99 00 55 66",
+                     f"Dose de départ 15 mg/jour À partir du {long_fr(10)}",
+                     "Matin 5 mg = ½ comprimé", "Midi 5 mg = ½ comprimé",
+                     "Soir 5 mg = ½ comprimé", "Coucher aucune prise",
+                     "Dose à atteindre 45 mg/jour (voir le plan de doses)",
+                     "Comprimés 10 mg, sécables (½ = 5 mg)"):
         assert expected in text, expected
+    assert "Dose par jour 45" not in text  # the target is never shown as today's dose
     start = TODAY + dt.timedelta(days=10)
-    steps = [(start + dt.timedelta(days=4 * i)).strftime("%d/%m/%Y") for i in range(4)]
-    assert f"{steps[0]} 15 mg {steps[1]} 22,5 mg {steps[2]} 30 mg {steps[3]} 37,5 mg" in text
-    last = (TODAY + dt.timedelta(days=109)).strftime("%d/%m/%Y")
-    assert f"{last} 0 mg (arrêt)" in text
+    steps = [(start + dt.timedelta(days=4 * i)).strftime("%d/%m/%Y") for i in range(3)]
+    half, one, one_half = "½ comprimé", "1 comprimé", "1 ½ comprimé"
+    # each step: date, daily dose and intakes in mg; then its status and the same in tablets
+    assert (f"Matin Midi Soir {steps[0]} 15 mg 5 mg 5 mg 5 mg à venir {one_half} "
+            f"{half} {half} {half} {steps[1]} 30 mg 10 mg 10 mg 10 mg à venir 3 comprimés "
+            f"{one} {one} {one} {steps[2]} 45 mg 15 mg 15 mg 15 mg à venir 4 ½ comprimés "
+            f"{one_half} {one_half} {one_half}") in text
+    taper = [(TODAY + dt.timedelta(days=d)).strftime("%d/%m/%Y") for d in (104, 109)]
+    assert f"{taper[0]} 25 mg 10 mg 5 mg 10 mg à venir 2 ½ comprimés {one} {half} {one}" in text
+    assert f"{taper[1]} 0 mg (arrêt) aucune prise aucune prise aucune prise à venir — — — —" \
+        in text
 
 
 def test_personal_leaflet_keeps_the_shared_pages_and_numbering(oral_out, built):
@@ -232,8 +244,10 @@ def test_unusual_dose_with_confirmation_is_built_and_shown(capsys, tmp_path):
     code, _, stderr, out = build(capsys, tmp_path, {**record, "daily_dose_mg": 90,
                                                     "confirm_unusual_values": "yes"})
     assert code == 0, stderr
-    text = pdf_text(out / "P-ORAL-1" / "P-ORAL-1-baclofen-oral-leaflet-fr.pdf")
-    assert "90 mg/jour (dose élevée confirmée par le médecin)" in text
+    supervised = "90 mg/jour (dose élevée, donnée seulement à l'hôpital, sous surveillance)"
+    for document in ("leaflet", "insert"):
+        text = pdf_text(out / "P-ORAL-1" / f"P-ORAL-1-baclofen-oral-{document}-fr.pdf")
+        assert "Dose par jour" in text and supervised in text, document
 
 
 @pytest.mark.parametrize("change, message", [
@@ -256,11 +270,12 @@ def test_date_conflicts_name_both_dates(capsys, tmp_path, change, message):
 
 @pytest.mark.parametrize("steps, message", [
     (f"{day(10)}=15; {day(8)}=30", "is not after step 1"),
-    (f"{day(10)}=15; {day(14)}=37,5", "step 2 changes the dose by 22.5 mg/day, more than 15"),
+    (f"{day(10)}=15; {day(14)}=45", "step 2 changes the dose by 30 mg/day, more than 15"),
     (f"{day(10)}=15; {day(14)}=30", ("the titration plan ends at 30 mg/day and does not reach "
-                                    "37.5 mg/day")),
-    (f"{day(10)}=15; {day(11)}=22,5; {day(15)}=30; {day(19)}=37,5",
+                                    "45 mg/day")),
+    (f"{day(10)}=15; {day(11)}=30; {day(15)}=45",
      "step 2 comes 1 days after the previous one"),
+    (f"{day(10)}=30; {day(14)}=45", "the titration starts at 30 mg/day, more than 15 mg/day"),
 ])
 def test_titration_plan_rules(capsys, tmp_path, steps, message):
     record = {k: v for k, v in ORAL.items() if not k.startswith("titration")}
@@ -269,8 +284,8 @@ def test_titration_plan_rules(capsys, tmp_path, steps, message):
 
 
 def test_taper_steps_larger_than_15_mg_are_refused(capsys, tmp_path):
-    messages = rejected(capsys, tmp_path, {**ORAL, "taper_steps": f"{day(100)}=10; {day(103)}=0"})
-    assert any("step 1 changes the dose by 27.5 mg/day, more than 15" in m for m in messages)
+    messages = rejected(capsys, tmp_path, {**ORAL, "taper_steps": f"{day(100)}=10; {day(107)}=0"})
+    assert any("step 1 changes the dose by 35 mg/day, more than 15" in m for m in messages)
 
 
 def test_missing_unknown_and_mistyped_fields(capsys, tmp_path):

@@ -57,7 +57,7 @@ def test_stamped_documents_rasterise_like_full_renders(renderer, tmp_path, recor
 
 
 def test_a_different_patient_does_not_rasterise_the_same(renderer, tmp_path):
-    one, other = patient(ORAL), patient(ORAL, daily_dose_mg="30")
+    one, other = patient(ORAL), patient(ORAL, titration_start_mg="5", titration_step_mg="10")
     documents = [compose(renderer.sources, "fr", "oral", "insert", p) for p in (one, other)]
     first, second = (renderer.pdf_bytes(d, "test", personal=True) for d in documents)
     assert pages_png(first, tmp_path, "one") != pages_png(second, tmp_path, "other")

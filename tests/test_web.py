@@ -179,10 +179,14 @@ def test_invalid_pump_form_lists_each_problem_in_french_and_keeps_the_values(
     ({"daily_dose_mg": "100"}, "daily_dose_mg",
      ("100 mg/jour dépasse la valeur habituelle (80 mg/jour) (si c'est voulu, cochez la "
      "confirmation des valeurs inhabituelles)")),
-    ({"taper_steps": f"{day(100)}=25; {day(103)}=5"}, "taper_steps",
+    ({"taper_steps": f"{day(100)}=30; {day(103)}=5+0+5"}, "taper_steps",
      ("le palier 2 change la dose de 20 mg/jour, plus de 15 mg/jour (paliers de 15 mg/jour au "
-     "plus) ; le plan s'arrête à 5 mg/jour et n'atteint pas 0 mg/jour (l'augmentation finit "
-     "à la dose quotidienne, l'arrêt à 0)")),
+     "plus ; si c'est voulu, cochez la confirmation des valeurs inhabituelles) ; le plan "
+     "s'arrête à 10 mg/jour et n'atteint pas 0 mg/jour (l'augmentation finit à la dose "
+     "quotidienne, l'arrêt à 0)")),
+    ({"daily_dose_mg": "25"}, "daily_dose_mg",
+     ("25 mg/jour en 3 prises font 8.33 mg par prise, pas un comprimé de 10 mg entier ou coupé "
+      "en deux ; répartition la plus proche : 10 + 5 + 10 mg (donnez la dose de chaque prise)")),
     ({"titration_step_mg": ""}, "titration_step_mg",
      "obligatoire pour calculer le plan (remplissez tous les champs du plan calculé)"),
 ])
@@ -367,6 +371,10 @@ VALUES = st.one_of(st.sampled_from(["", "0", "-3", "99999999", "5", "12,5", "37.
                                     "oral", "intrathecal", "yes", "x", "2020-01-01",
                                     day(3), day(30), day(45), day(400), "31/02/2027", "-3",
                                     f"{day(10)}=15; {day(12)}=40", f"{day(10)}=30",
+                                    "1000", "25", "22,5", "1", f"{day(10)}=10+5",
+                                    f"{day(10)}=7,5+5+5", f"{day(-10)}=30; {day(-2)}=0",
+                                    f"{day(1)}=30; {day(2)}=15; {day(3)}=0",
+                                    f"{day(200)}=30; {day(204)}=15; {day(208)}=0",
                                     "01 99 00 12 34", "a" * 90, "SynchroMed II"]),
                    st.text(max_size=12))
 FIELDS = st.sampled_from(forms.RECORD_FIELDS)

@@ -44,7 +44,7 @@ from ..records.validate import ALL_FIELDS, RawRecord, validate_record
 from ..render.pdf import LAYOUTS_DIR, PdfWriter
 from ..render.stamp import PageParts, Stamper
 from ..sources.content import suggest
-from ..sources.loading import Sources, available_languages, load_sources
+from ..sources.loading import Sources, available_languages, dose_rules, load_sources
 from .combined import CombinedPdf, RecordLabel
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -440,6 +440,7 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
     records, sorted_by = _sort(read_table(table, name, column_map, notices),
                                sort_by, name, column_map)
     languages = available_languages(sources_dir)
+    rules = dose_rules(sources_dir)
     results: list[RecordResult] = []
     valid: list[tuple[RecordResult, Patient, RawRecord]] = []
     raws: dict[int, RawRecord] = {}
@@ -447,7 +448,8 @@ def run_batch(table: Path, out_dir: Path, sources_dir: Path, formats: list[str],
         result = RecordResult(record_id(raw), raw.row, where=raw.locate(None))
         raws[id(result)] = raw
         try:
-            valid.append((result, validate_record(raw, languages, require_id=True), raw))
+            valid.append((result, validate_record(raw, languages, require_id=True,
+                                                         rules=rules), raw))
         except InputError as error:
             result.status, result.errors = "error", [str(p) for p in error.problems]
         results.append(result)

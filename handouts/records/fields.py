@@ -16,7 +16,7 @@ from typing import Any
 
 from ..sources.content import suggest
 from ..sources.profile import PHONE
-from .patient import PlanStep
+from .patient import SLOTS_BY_COUNT, PlanStep
 
 MAX_TEXT = 80
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -186,19 +186,33 @@ def date(value: Any) -> dt.date:
         raise Invalid(f"{shown(text)} is not a day of the calendar") from None
 
 
+def step_dose(value: Any) -> tuple[Decimal, tuple[Decimal | None, ...]]:
+    """A step's dose: `25` (split evenly later), or its intakes `10+5+10` (2 to 4 parts,
+    as the record's intakes a day: 2 are morning and evening), with their total."""
+    if not isinstance(value, str) or "+" not in value:
+        return milligrams(value), ()
+    parts = [milligrams(part) for part in value.split("+")]
+    if len(parts) not in SLOTS_BY_COUNT or len(parts) < 2:
+        raise Invalid("write a step's intakes as 2 to 4 doses joined by '+' (e.g. 10+5+10)")
+    slots = SLOTS_BY_COUNT[len(parts)]
+    by_slot = dict(zip(slots, parts))
+    return sum(parts, Decimal(0)), tuple(by_slot.get(i) for i in range(len(SLOTS_BY_COUNT)))
+
+
 def steps(value: Any) -> tuple[PlanStep, ...]:
     """Steps as a YAML list of {from, daily_dose_mg}, or as text
-    `2027-01-15=15; 2027-01-19=30` (one cell of a spreadsheet)."""
+    `2027-01-15=15; 2027-01-19=10+5+10` (one cell of a spreadsheet); a dose may be given
+    as its intakes joined by `+`."""
     if isinstance(value, str):
         items = [part.split("=", 1) for part in value.split(";") if part.strip()]
         if any(len(item) != 2 for item in items):
             raise Invalid("write the steps as DATE=DOSE; DATE=DOSE (e.g. 2027-01-15=15)")
-        return tuple(PlanStep(date(day), milligrams(dose)) for day, dose in items)
+        return tuple(PlanStep(date(day), *step_dose(dose.strip())) for day, dose in items)
     if not isinstance(value, list) or not value:
         raise Invalid("expected a list of steps with 'from' and 'daily_dose_mg'")
     steps = []
     for item in value:
         if not isinstance(item, dict) or set(item) != {"from", "daily_dose_mg"}:
             raise Invalid("each step has exactly 'from' (a date) and 'daily_dose_mg'")
-        steps.append(PlanStep(date(item["from"]), milligrams(item["daily_dose_mg"])))
+        steps.append(PlanStep(date(item["from"]), *step_dose(item["daily_dose_mg"])))
     return tuple(steps)

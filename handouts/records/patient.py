@@ -10,13 +10,19 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+INTAKE_SLOTS = ("morning", "noon", "evening", "bedtime")
+# Which intakes are used when a day's dose is split in n intakes, by n.
+SLOTS_BY_COUNT = {1: (0,), 2: (0, 2), 3: (0, 1, 2), 4: (0, 1, 2, 3)}
+
 
 @dataclass(frozen=True)
 class PlanStep:
-    """From `start`, take `daily_dose_mg` a day."""
+    """From `start`, take `daily_dose_mg` a day, as `intakes_mg` (one per slot of
+    INTAKE_SLOTS, None for no intake; empty while the record's split is not known yet)."""
 
     start: dt.date
     daily_dose_mg: Decimal
+    intakes_mg: tuple[Decimal | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,11 @@ class Patient:
     intake_doses_mg: tuple[Decimal | None, ...] = ()
     titration: tuple[PlanStep, ...] = ()
     taper: tuple[PlanStep, ...] = ()
+    # a plan faster than the facts advise, that the prescriber confirmed
+    titration_unusual: bool = False
+    taper_unusual: bool = False
+    # the day the record was judged on: which plan steps are done, which is current
+    as_of: dt.date | None = None
     # intrathecal
     daily_dose_ug: Decimal | None = None
     concentration_ug_per_ml: int | None = None

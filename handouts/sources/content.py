@@ -32,6 +32,9 @@ LABEL_KEYS = (
     "no_plan", "pump_model", "concentration", "reservoir", "next_refill", "alarm_date",
     "implanting_centre", "contacts", "confirmed_high_dose", "card_front", "card_back",
     "card_cut", "plan_day", "treatment", "plan_stop", "no_intake", "implant_date",
+    "starting_dose", "current_dose", "target_dose", "see_plan", "tablets",
+    "scored", "tablet_one", "tablet_many", "step_done", "step_current",
+    "step_next", "plan_unusual", "hospital_only",
 )
 
 

@@ -16,7 +16,7 @@ from ..project import EMBEDDED
 from ..translate.review import accepted_path, read_accepted
 from ..translate.status import Report, compare_trees, merge_with_french
 from .content import LanguageContent, build_language
-from .profile import DocumentMeta, HospitalProfile, load_document_meta, load_profile
+from .profile import DocumentMeta, DoseRules, HospitalProfile, load_document_meta, load_profile
 from .yamlsource import YamlMap, read_yaml
 
 SOURCES_DIR = EMBEDDED.sources_dir
@@ -35,6 +35,15 @@ class Sources:
     def shown(self, lang: str) -> str:
         """How to name a language's file in a message."""
         return display_path(language_path(self.directory, lang))
+
+
+def dose_rules(sources_dir: Path = SOURCES_DIR) -> DoseRules:
+    """The hospital profile's dose rules, which records are checked against before the
+    texts are loaded (a broken profile is reported as `load_sources` would)."""
+    path = sources_dir / "hospital.yaml"
+    if not path.exists():
+        raise InputError(Problem(display_path(path), "file not found"))
+    return load_profile(path, display_path(path)).dose_rules
 
 
 def available_languages(sources_dir: Path = SOURCES_DIR) -> list[str]:

@@ -3,9 +3,11 @@ documents' ids, versions and revision dates."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from ..errors import InputError, Problem
@@ -15,6 +17,26 @@ from .yamlsource import YamlMap, read_yaml
 PHONE = re.compile(r"^\+?[0-9][0-9 .()-]{1,24}$")
 PROFILE_KEYS = ("name", "service", "team_phone", "pump_clinic_phone", "emergency_number",
                 "eu_emergency_number")
+# Keys a profile may leave out (profiles written before they existed): the defaults are
+# France's, where the shipped profile is.
+OPTIONAL_KEYS = ("country", "tablet_mg", "tablet_scored")
+COUNTRY = re.compile(r"^[A-Z]{2}$")
+MAX_TABLET_MG = 100  # a sanity bound on the strength typed, not a list of products
+
+
+@dataclass(frozen=True)
+class DoseRules:
+    """What a patient's doses are checked against, from the profile: the country's
+    medicines (pump concentrations) and the tablet the pharmacy dispenses."""
+
+    country: str = "FR"
+    tablet_mg: Decimal = Decimal(10)
+    tablet_scored: bool = True
+
+    @property
+    def smallest_intake_mg(self) -> Decimal:
+        """Half a scored tablet, or a whole unscored one: every intake is a multiple."""
+        return self.tablet_mg / 2 if self.tablet_scored else self.tablet_mg
 
 
 @dataclass(frozen=True)
@@ -25,6 +47,7 @@ class HospitalProfile:
     pump_clinic_phone: str
     emergency_number: str
     eu_emergency_number: str
+    dose_rules: DoseRules = dataclasses.field(default_factory=DoseRules)
 
 
 @dataclass(frozen=True)
@@ -49,7 +72,7 @@ def load_profile(path: Path, display: str | None = None) -> HospitalProfile:
     node = read_yaml(path, display)
     if not isinstance(node, YamlMap):
         raise InputError(Problem(display or str(path), "expected 'key: value' lines"))
-    problems = _unknown_keys(node, PROFILE_KEYS)
+    problems = _unknown_keys(node, PROFILE_KEYS + OPTIONAL_KEYS)
     for key in PROFILE_KEYS:
         value = node.get(key)
         if key not in node:
@@ -63,11 +86,31 @@ def load_profile(path: Path, display: str | None = None) -> HospitalProfile:
         elif key != "name" and not PHONE.match(value):
             problems.append(_problem(node, key, f"'{value}' is not a phone number",
                                      "digits, spaces and an optional leading +"))
+    rules = _dose_rules(node, problems)
     if problems:
         raise InputError(problems)
     return HospitalProfile(node["name"], dict(node["service"]), node["team_phone"],
                            node["pump_clinic_phone"], node["emergency_number"],
-                           node["eu_emergency_number"])
+                           node["eu_emergency_number"], rules)
+
+
+def _dose_rules(node: YamlMap, problems: list[Problem]) -> DoseRules:
+    """The optional dose keys, each checked; a missing one keeps France's default."""
+    default = DoseRules()
+    country = node.get("country", default.country)
+    if not isinstance(country, str) or not COUNTRY.match(country):
+        problems.append(_problem(node, "country", "expected a two-letter country code",
+                                 'e.g. "FR"'))
+    tablet = node.get("tablet_mg", int(default.tablet_mg))
+    if isinstance(tablet, bool) or not isinstance(tablet, int) or not 0 < tablet <= MAX_TABLET_MG:
+        problems.append(_problem(node, "tablet_mg", "expected the tablet strength in whole mg",
+                                 "e.g. 10"))
+        tablet = default.tablet_mg
+    scored = node.get("tablet_scored", default.tablet_scored)
+    if not isinstance(scored, bool):
+        problems.append(_problem(node, "tablet_scored", "expected yes or no",
+                                 "yes if the tablet has a score line to break it in two"))
+    return DoseRules(str(country), Decimal(tablet), scored is True)
 
 
 def load_document_meta(path: Path, display: str | None = None) -> dict[str, DocumentMeta]:

@@ -131,7 +131,8 @@ class WebApp:
             return self.message(request, ui, "failed", 500)
 
     def check(self, values: Mapping[str, str], ui: str) -> tuple[Patient | None, list]:
-        return forms.validate_form(values, self.languages, ui, forms.defaults(self.profile))
+        return forms.validate_form(values, self.languages, ui, forms.defaults(self.profile),
+                                   rules=self.profile.dose_rules)
 
 
 def _layout(values: Mapping[str, str]) -> str:

@@ -14,15 +14,10 @@ import yaml
 
 from ..errors import InputError
 from ..records.patient import Patient
-from ..records.validate import (
-    ALL_FIELDS,
-    CONCENTRATIONS_UG_PER_ML,
-    RESERVOIRS_ML,
-    RawRecord,
-    validate_record,
-)
+from ..records.pump import CONCENTRATIONS_UG_PER_ML, RESERVOIRS_ML
+from ..records.validate import ALL_FIELDS, RawRecord, validate_record
 from ..render.pdf import LAYOUTS
-from ..sources.profile import HospitalProfile
+from ..sources.profile import DoseRules, HospitalProfile
 from .messages import FieldError, form_errors
 
 MAX_VALUE_CHARS = 200  # a form value longer than this is refused before validation
@@ -130,11 +125,12 @@ def raw_record(values: Mapping[str, str], defaults: Mapping[str, str] | None = N
 
 
 def validate_form(values: Mapping[str, str], languages: list[str], lang: str,
-                  defaults: Mapping[str, str] | None = None, today: dt.date | None = None
-                  ) -> tuple[Patient | None, list[FieldError]]:
+                  defaults: Mapping[str, str] | None = None, today: dt.date | None = None,
+                  rules: DoseRules | None = None) -> tuple[Patient | None, list[FieldError]]:
     """The `patient` validator on the form: the patient, or every problem in `lang`."""
     try:
-        return validate_record(raw_record(values, defaults), languages, today), []
+        return validate_record(raw_record(values, defaults), languages, today,
+                               rules=rules), []
     except InputError as error:
         return None, form_errors(error.problems, lang)
 

@@ -85,11 +85,9 @@ _MESSAGES: tuple[tuple[str, str, str], ...] = (
      "the plan would run past the year 9999"),
     (r"the (?P<kind>\w+) plan has more than (?P<n>\S+) steps", "le plan a plus de {n} paliers",
      "the plan has more than {n} steps"),
-    (r"step (?P<n>\S+) starts in the past \((?P<date>[\d-]+)\)",
-     "le palier {n} commence dans le passé ({date})", "step {n} starts in the past ({date})"),
-    (r"step (?P<n>\S+): (?P<v>\S+) mg/day is outside (?P<range>\S+) mg/day .*",
-     "palier {n} : {v} mg/jour est hors de {range} mg/jour (la dose quotidienne est la cible)",
-     "step {n}: {v} mg/day is outside {range} mg/day (the daily dose is the target)"),
+    (r"(?P<v>\S+) mg/day is outside (?P<range>\S+) mg/day \(daily_dose_mg is the target\)",
+     "{v} mg/jour est hors de {range} mg/jour (la dose quotidienne est la cible)",
+     "{v} mg/day is outside {range} mg/day (the daily dose is the target)"),
     (r"step (?P<n>\S+) \((?P<date>[\d-]+)\) is not after step (?P<m>\d+) \((?P<date2>[\d-]+)\)",
      "le palier {n} ({date}) ne vient pas après le palier {m} ({date2})",
      "step {n} ({date}) is not after step {m} ({date2})"),
@@ -106,6 +104,44 @@ _MESSAGES: tuple[tuple[str, str, str], ...] = (
     (r"the (?P<kind>\w+) plan ends at (?P<v>\S+) mg/day and does not reach (?P<t>\S+) mg/day",
      "le plan s'arrête à {v} mg/jour et n'atteint pas {t} mg/jour",
      "the plan ends at {v} mg/day and does not reach {t} mg/day"),
+    ((r"(?P<dose>\S+) mg/day is not made of whole (?:or half )?(?P<t>\S+) mg tablets; "
+     r"nearest: (?P<near>.+) mg/day"),
+     ("{dose} mg/jour ne se prend pas en comprimés de {t} mg entiers ou coupés en deux ; le plus "
+     "proche : {near} mg/jour"),
+     "{dose} mg/day cannot be taken as whole or half {t} mg tablets; nearest: {near} mg/day"),
+    ((r"(?P<dose>\S+) mg/day over (?P<k>\d+) intakes is (?P<share>\S+) mg per intake, not a "
+     r"whole (?:or half )?(?P<t>\S+) mg tablet; nearest split: (?P<split>.+) mg"),
+     ("{dose} mg/jour en {k} prises font {share} mg par prise, pas un comprimé de {t} mg entier ou "
+     "coupé en deux ; répartition la plus proche : {split} mg"),
+     ("{dose} mg/day in {k} intakes is {share} mg per intake, not a whole or half {t} mg tablet; "
+     "nearest split: {split} mg")),
+    ((r"(?P<v>\S+) mg is not a whole (?:or half )?(?P<t>\S+) mg tablet \(a multiple of "
+     r"(?P<u>\S+) mg\)"),
+     "{v} mg n'est pas un comprimé de {t} mg entier ou coupé en deux (multiple de {u} mg)",
+     "{v} mg is not a whole or half {t} mg tablet (a multiple of {u} mg)"),
+    (r"the titration starts at (?P<v>\S+) mg/day, more than (?P<max>\S+) mg/day",
+     "l'augmentation commence à {v} mg/jour, plus de {max} mg/jour",
+     "the increase starts at {v} mg/day, more than {max} mg/day"),
+    ((r"the taper reaches 0 mg/day (?P<d>\d+) days after its first step, sooner than "
+     r"(?P<min>\d+) days"),
+     "l'arrêt arrive à 0 mg/jour {d} jours après le premier palier, en moins de {min} jours",
+     "the stop reaches 0 mg/day {d} days after its first step, sooner than {min} days"),
+    (r"the taper plan ended on (?P<date>[\d-]+): the treatment has stopped",
+     "le plan d'arrêt s'est terminé le {date} : le traitement est arrêté",
+     "the stopping plan ended on {date}: the treatment has stopped"),
+    (r"(?P<k>\d+) intakes are written, but doses_per_day is (?P<n>\d+)",
+     "{k} prises sont écrites, mais il y a {n} prises par jour",
+     "{k} intakes are written, but there are {n} intakes a day"),
+    ((r"the taper starts \((?P<date>[\d-]+)\) before the titration's last step "
+     r"\((?P<date2>[\d-]+)\)"),
+     "l'arrêt commence ({date}) avant le dernier palier de l'augmentation ({date2})",
+     "the stop starts ({date}) before the last step of the increase ({date2})"),
+    (r"(?P<c>\d+) µg/mL is not a concentration used in (?P<country>\w+)",
+     "{c} µg/mL n'est pas une concentration utilisée dans ce pays ({country})",
+     "{c} µg/mL is not a concentration used in this country ({country})"),
+    (r"write a step's intakes as 2 to 4 doses.*",
+     "écrire les prises d'un palier en 2 à 4 doses reliées par « + » (par exemple 10+5+10)",
+     "write a step's intakes as 2 to 4 doses joined by '+' (e.g. 10+5+10)"),
     (r"(?P<date>[\d-]+) is in the future", "{date} est dans le futur", "{date} is in the future"),
     (r"(?P<date>\d+ \w+ \d{4}) is in the past", "{date} est dans le passé", "{date} is in the past"),
     (r"the refill \((?P<date>[^)]+)\) is after the low-reservoir alarm date \((?P<date2>[^)]+)\)",
@@ -126,6 +162,25 @@ _MESSAGES: tuple[tuple[str, str, str], ...] = (
 )
 
 _HINTS: tuple[tuple[str, str, str], ...] = (
+    (r"(?P<advice>.+); if this is intended, add confirm_unusual_values: yes",
+     "{advice} ; si c'est voulu, cochez la confirmation des valeurs inhabituelles",
+     "{advice}; if this is intended, tick the confirmation of unusual values"),
+    (r"start at (?P<max>\S+) mg/day or less", "commencer à {max} mg/jour au plus",
+     "start at {max} mg/day or less"),
+    (r"taper over 1 to 2 weeks", "arrêter sur 1 à 2 semaines", "stop over 1 to 2 weeks"),
+    (r"in (?P<country>\w+): (?P<list>.+) µg/mL", "dans ce pays ({country}) : {list} µg/mL",
+     "in this country ({country}): {list} µg/mL"),
+    (r"give the plan as \w+ and write this step (?P<step>\S+)",
+     "donnez le plan en paliers et écrivez ce palier {step}",
+     "give the plan as steps and write this step {step}"),
+    (r"write this step (?P<step>\S+)", "écrivez ce palier {step}", "write this step {step}"),
+    (r"remove the taper plan, or give new dates",
+     "retirez le plan d'arrêt ou donnez de nouvelles dates",
+     "remove the stopping plan, or give new dates"),
+    (r"write one dose per intake, 0 for none", "une dose par prise, 0 pour aucune",
+     "one dose per intake, 0 for none"),
+    (r"start the taper after the titration", "commencez l'arrêt après l'augmentation",
+     "start the stop after the increase"),
     (r".*confirm_unusual_values: yes", ("si c'est voulu, cochez la confirmation des valeurs "
      "inhabituelles"), "if this is intended, tick the confirmation of unusual values"),
     (r"a pump dose is in micrograms per day: use daily_dose_ug",
@@ -206,6 +261,11 @@ def _date_again(value: str, lang: str) -> str:
 
 
 def _say(text: str, table: tuple[tuple[str, str, str], ...], lang: str) -> str:
+    step = re.fullmatch(r"step (\d+): (.+)", text)
+    if step is not None:  # a plan step's problem: the step, then the problem said again
+        word = "palier" if lang == "fr" else "step"
+        return f"{word} {step.group(1)}{' ' if lang == 'fr' else ''}: " \
+            f"{_say(step.group(2), table, lang)}"
     for pattern, *templates in table:
         match = re.fullmatch(pattern, text)
         if match is None:
@@ -213,6 +273,8 @@ def _say(text: str, table: tuple[tuple[str, str, str], ...], lang: str) -> str:
         groups = {field: _field_names(field, lang) for field in ALL_FIELDS}
         groups |= {k: (_date_again(v, lang) if k.startswith("date") else v)
                    for k, v in match.groupdict().items() if v is not None}
+        if "advice" in groups:
+            groups["advice"] = _say(groups["advice"], table, lang)
         if "variant" in match.groupdict():
             groups["variant"] = LABELS[lang].get(groups["variant"], groups["variant"])
         return _units(_field_names(templates[_LANG_INDEX[lang]].format(**groups), lang),
@@ -221,7 +283,7 @@ def _say(text: str, table: tuple[tuple[str, str, str], ...], lang: str) -> str:
 
 
 def _units(text: str, lang: str) -> str:
-    return text.replace("/day", "/jour") if lang == "fr" else text
+    return text.replace("/day", "/jour").replace(" or ", " ou ") if lang == "fr" else text
 
 
 def form_errors(problems: list[Problem], lang: str) -> list[FieldError]:

@@ -26,11 +26,13 @@ LABELS = {
         "titration_start_mg": "Dose de départ (mg/jour)",
         "titration_step_mg": "Augmentation à chaque palier (mg/jour)",
         "titration_every_days": "Un palier tous les (jours)",
-        "titration_steps": "Ou paliers datés (DATE=DOSE; DATE=DOSE, doses en mg/jour)",
+        "titration_steps": ("Ou paliers datés (DATE=DOSE; DATE=DOSE, doses en mg/jour ; "
+                            "prises inégales : DATE=10+5+10)"),
         "taper_start": "Début de la diminution (date)",
         "taper_step_mg": "Diminution à chaque palier (mg/jour)",
         "taper_every_days": "Un palier tous les (jours)",
-        "taper_steps": "Ou paliers datés (DATE=DOSE; DATE=DOSE, doses en mg/jour, jusqu'à 0)",
+        "taper_steps": ("Ou paliers datés (DATE=DOSE; DATE=DOSE, doses en mg/jour, "
+                        "jusqu'à 0 ; prises inégales : DATE=10+5+10)"),
         "daily_dose_ug": "Dose quotidienne (µg/jour)",
         "concentration_ug_per_ml": "Concentration (µg/mL)",
         "reservoir_ml": "Réservoir (mL)",
@@ -68,11 +70,13 @@ LABELS = {
         "titration_start_mg": "Starting dose (mg/day)",
         "titration_step_mg": "Increase at each step (mg/day)",
         "titration_every_days": "One step every (days)",
-        "titration_steps": "Or dated steps (DATE=DOSE; DATE=DOSE, doses in mg/day)",
+        "titration_steps": ("Or dated steps (DATE=DOSE; DATE=DOSE, doses in mg/day; "
+                            "uneven intakes: DATE=10+5+10)"),
         "taper_start": "Decrease starts on (date)",
         "taper_step_mg": "Decrease at each step (mg/day)",
         "taper_every_days": "One step every (days)",
-        "taper_steps": "Or dated steps (DATE=DOSE; DATE=DOSE, doses in mg/day, down to 0)",
+        "taper_steps": ("Or dated steps (DATE=DOSE; DATE=DOSE, doses in mg/day, down "
+                        "to 0; uneven intakes: DATE=10+5+10)"),
         "daily_dose_ug": "Daily dose (µg/day)",
         "concentration_ug_per_ml": "Concentration (µg/mL)",
         "reservoir_ml": "Reservoir (mL)",
