@@ -60,7 +60,9 @@ def compose(sources: Sources, lang: str, variant: str, kind: str,
         revised=meta.revised.isoformat(), footer=footer, labels=dict(labels))
     facts = _FactBuilder(language, values, patient, sources.profile.dose_rules)
     if kind == "leaflet":
-        front = [Page((Box("info", "", (BulletList(content.preamble),)), facts.treatment(variant)))]
+        warning = _fill_blocks((content.warning,), values) if content.warning else ()
+        front = [Page((Box("info", "", (BulletList(content.preamble),)), *warning,
+                       facts.treatment(variant)))]
         if variant == "oral":
             front.append(Page(facts.plans()))
         return replace(document, front=tuple(front),

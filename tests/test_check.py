@@ -105,8 +105,8 @@ def test_changed_dose_unit_placeholder_and_phone_are_errors(capsys, sources_copy
 
 
 def test_warnings_alone_do_not_fail(capsys, sources_copy, en):
-    same = edit(en, '"Common side effects, mostly at the start of treatment:"',
-                '"Effets fréquents, surtout au début du traitement\u00a0:"')
+    same = edit(en, '"Other side effects seen often, mostly at the start of treatment:"',
+                '"Autres effets souvent observés, surtout au début du traitement\u00a0:"')
     space = edit(en, '"Keep this leaflet with your tablets."',
                  '"Keep this leaflet  with your tablets."')
     key = "documents.oral_leaflet.sections"

@@ -14,7 +14,11 @@ import pikepdf
 import pypdf
 import pytest
 
-from tests.conftest import docx_paragraphs, normalise
+from handouts.compose import compose
+from handouts.model import BulletList, Columns
+from handouts.sources.loading import load_sources
+from tests.conftest import SAMPLE_LANGS, docx_paragraphs, normalise
+from tests.test_layouts import Pages
 from tests.test_render_pdf import font_sizes
 
 PT_TO_MM = 25.4 / 72
@@ -194,3 +198,22 @@ def test_card_faces_are_credit_card_size_with_crop_marks_and_red_band(converted)
         band = [line for line in lines if line[0] == (0.54, 0.0, 0.09) and line[1] >= 5]
         assert len(band) == 1 and abs(
             (band[0][4] - band[0][2]) * PT_TO_MM - CARD_MM[0]) <= 2 * TOLERANCE_MM
+
+
+def test_side_by_side_signs_stay_on_the_page_of_the_actions_after_them(converted):
+    """The pump leaflet's overdose and withdrawal signs (two lists side by side) are on the
+    page of what to do about them, in LibreOffice as in our PDF."""
+    sources = load_sources()
+    leaflets = [pair for pair in converted if "intrathecal-leaflet" in pair[0].name]
+    assert leaflets
+    for ours, office in leaflets:
+        lang = ours.parent.name if ours.parent.name in SAMPLE_LANGS else ours.stem[-2:]
+        section = next(s for s in compose(sources, lang, "intrathecal", "leaflet").sections
+                       if any(isinstance(block, Columns) for block in s.blocks))
+        index = next(i for i, block in enumerate(section.blocks) if isinstance(block, Columns))
+        columns, following = section.blocks[index], section.blocks[index + 1]
+        after = following.items[0] if isinstance(following, BulletList) else following
+        for path in (ours, office):
+            pages = Pages(path)
+            pages.page_of(section.heading)
+            assert pages.page_of(columns.columns[0].title) == pages.page_of(after.text), path

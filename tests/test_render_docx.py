@@ -47,7 +47,7 @@ def test_docx_footer_has_page_fields_and_metadata_is_fixed(built):
     props = document.core_properties
     assert props.title == "Baclofène en comprimés"
     assert props.language == "fr"
-    assert props.created == props.modified == dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
+    assert props.created == props.modified == dt.datetime(2026, 12, 4, tzinfo=dt.UTC)
     lang = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(
         qn("w:rPr")).find(qn("w:lang"))
     assert lang.get(qn("w:val")) == "fr-FR"

@@ -49,7 +49,7 @@ def test_footer_has_id_version_revision_and_page_x_of_y(built):
     for number, page in enumerate(reader.pages, 1):
         text = normalise(page.extract_text())
         assert f"page {number} / {pages}" in text
-        assert "MH-BAC-OR-N · version 1.0 · mise à jour 21 novembre 2026" in text
+        assert "MH-BAC-OR-N · version 1.1 · mise à jour 4 décembre 2026" in text
 
 
 @pytest.mark.parametrize("variant", ["oral", "intrathecal"])

@@ -209,7 +209,7 @@ def test_a_merge_that_changes_the_french_shows_both_diffs(capsys, sources_copy):
                               "--no-fit")
     assert code == 1
     [line] = [line for line in stderr if f" {key}: " in line]
-    assert line.endswith(" every 3 to [-4-] {+5+} days.; French changed: Votre médecin commence "
+    assert line.endswith(" every 3 to [-4-] {+5+} days.; French changed: Il augmente ensuite "
                          "... les 3 à [-4-] {+5+} jours.")
     assert f" {key}: to review: translation changed: " in line
 

@@ -465,7 +465,14 @@ class DocxWriter:
                             together: bool) -> None:
         """Word's "keep with next", as the PDF's keep-together rules: a paragraph with
         the list or table it introduces, a list's first two items, its last items with
-        the paragraph that concludes it; in a subsection or box, everything but its end."""
+        the paragraph that concludes it; side-by-side lists with the actions that follow
+        them; in a subsection or box, everything but its end."""
+        if isinstance(block, Columns) and isinstance(following, (BulletList, Paragraph)):
+            for cell in container.tables[-1].rows[-1].cells:
+                for paragraph in cell.paragraphs:
+                    paragraph.paragraph_format.keep_with_next = True
+            container.paragraphs[-1].paragraph_format.keep_with_next = True  # the spacer
+            return
         if isinstance(block, (Subsection, Box, Columns, FactTable, Table)):
             return
         paragraphs = container.paragraphs

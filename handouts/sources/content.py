@@ -46,6 +46,7 @@ class DocumentContent:
     title: str
     subtitle: str
     preamble: tuple[Paragraph, ...]
+    warning: Box | None
     sections: tuple[Section, ...]
     intro: tuple[Paragraph, ...]
     blocks: tuple[Block, ...]
@@ -175,7 +176,7 @@ class _Reader:
 
     def document(self, key: str, node: YamlMap, path: str) -> DocumentContent:
         if key in LEAFLETS:
-            self.keys(node, path, ("title", "subtitle", "preamble", "sections"))
+            self.keys(node, path, ("title", "subtitle", "preamble", "sections"), ("warning",))
             sections_node = self.mapping(node.get("sections"),
                                          node.value_marks.get("sections", node.mark),
                                          f"{path}.sections")
@@ -188,14 +189,27 @@ class _Reader:
                 key, self.string_field(node, "title", path), self.string_field(node, "subtitle", path),
                 self.items(node.get("preamble"), node.value_marks.get("preamble", node.mark),
                            f"{path}.preamble"),
-                sections, (), ())
+                self.warning(node, f"{path}.warning"), sections, (), ())
         self.keys(node, path, ("title", "intro", "blocks"))
         intro = self.paragraph(node.get("intro"), node.value_marks.get("intro", node.mark),
                                f"{path}.intro")
         return DocumentContent(
-            key, self.string_field(node, "title", path), "", (), (), (intro,),
+            key, self.string_field(node, "title", path), "", (), None, (), (intro,),
             self.blocks(node.get("blocks"), node.value_marks.get("blocks", node.mark),
                         f"{path}.blocks"))
+
+    def warning(self, node: YamlMap, path: str) -> Box | None:
+        """The leaflet's one red box on its first page (the message a patient must not miss)."""
+        if "warning" not in node:
+            return None
+        mark = node.value_marks["warning"]
+        block = self.block(node["warning"], mark, path)
+        if isinstance(block, Box) and block.kind == "warning":
+            return block
+        if block is not None:
+            self.problem(mark, f"{path}: expected a red box",
+                         "write 'box: \"warning\"', 'title:' and 'blocks:'; see docs/sources.md")
+        return None
 
     def section(self, sections: YamlMap, name: str, path: str) -> Section:
         node = self.mapping(sections[name], sections.value_marks[name], path)
