@@ -74,6 +74,16 @@ def test_page_counts_are_within_one_page_of_the_pdf(converted):
                                                                   page_count(ours))
 
 
+def test_no_page_holds_only_its_footer(converted):
+    """A personal or front page that fills its page is not followed by an empty one
+    (a page break written after it would make one in LibreOffice and Word)."""
+    for ours, office in converted:
+        for number, page in enumerate(pypdf.PdfReader(office).pages, 1):
+            lines = [line for line in page.extract_text().splitlines() if line.strip()]
+            body = [line for line in lines if "\u00b7" not in line]  # footers: id · version · ...
+            assert body, (ours.name, number)
+
+
 def test_headings_are_the_pdfs_in_the_same_order(converted):
     """The DOCX's heading paragraphs are as many as the PDF's heading elements (structure
     tree), and appear in both PDFs' text in the same order."""

@@ -296,17 +296,32 @@ class DocxWriter:
             self.heading(model.title, 1)
             if model.subtitle:
                 self.paragraph_text(model.subtitle, size=self.style.sizes["heading3"])
+            body = self.doc.element.body
+            page_starts = []  # where each page after a front page starts (before sectPr)
             for page in model.front:
                 self.blocks(page.blocks, 2, self.doc)
-                self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+                page_starts.append(len(body) - 1)
             for section in model.sections:
                 self.heading(section.heading, 2)
                 self.blocks(section.blocks, 3, self.doc)
+            for start in reversed(page_starts):
+                self.new_page_at(body[start])
             self.blocks(model.body, 2, self.doc, lead=True)
         self.properties()
         buffer = io.BytesIO()
         self.doc.save(buffer)
         return _deterministic_zip(buffer.getvalue())
+
+    def new_page_at(self, element) -> None:
+        """Start a page at a body element: a paragraph breaks before itself, so a front
+        page that fills its page is not followed by an empty one (as a break paragraph
+        after it would be in LibreOffice and Word); before a table, a break paragraph."""
+        if element.tag == qn("w:p"):
+            element.get_or_add_pPr().pageBreakBefore_val = True
+        else:
+            breaker = self.doc.add_paragraph()
+            breaker.add_run().add_break(WD_BREAK.PAGE)
+            element.addprevious(breaker._p)
 
     def setup(self) -> None:
         sizes, doc = self.style.sizes, self.doc
