@@ -36,3 +36,9 @@ def short_date(value: dt.date, lang: str) -> str:
 def number(value: Decimal | float, lang: str) -> str:
     """`12,5` in French, `12.5` in English; whole numbers without decimals."""
     return format_decimal(value, format="#,##0.##", locale=locale_for(lang))
+
+
+def colon(lang: str) -> str:
+    """The colon between a title and what follows on one line: French puts a no-break
+    space before it."""
+    return "\u00a0: " if lang == "fr" else ": "

@@ -15,6 +15,9 @@ from .yamlsource import YamlMap, read_yaml
 PHONE = re.compile(r"^\+?[0-9][0-9 .()-]{1,24}$")
 PROFILE_KEYS = ("name", "service", "team_phone", "pump_clinic_phone", "emergency_number",
                 "eu_emergency_number")
+# Optional: whom a pump patient calls at night, at the weekend or when the pump clinic
+# does not answer (a hospital's decision); without it, the emergency number.
+OPTIONAL_PROFILE_KEYS = ("out_of_hours_phone",)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class HospitalProfile:
     pump_clinic_phone: str
     emergency_number: str
     eu_emergency_number: str
+    out_of_hours_phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,11 @@ def load_profile(path: Path, display: str | None = None) -> HospitalProfile:
     node = read_yaml(path, display)
     if not isinstance(node, YamlMap):
         raise InputError(Problem(display or str(path), "expected 'key: value' lines"))
-    problems = _unknown_keys(node, PROFILE_KEYS)
-    for key in PROFILE_KEYS:
+    problems = _unknown_keys(node, PROFILE_KEYS + OPTIONAL_PROFILE_KEYS)
+    for key in PROFILE_KEYS + OPTIONAL_PROFILE_KEYS:
         value = node.get(key)
+        if key in OPTIONAL_PROFILE_KEYS and key not in node:
+            continue
         if key not in node:
             problems.append(Problem(str(node.mark), f"missing key '{key}'"))
         elif key == "service":
@@ -67,7 +73,7 @@ def load_profile(path: Path, display: str | None = None) -> HospitalProfile:
         raise InputError(problems)
     return HospitalProfile(node["name"], dict(node["service"]), node["team_phone"],
                            node["pump_clinic_phone"], node["emergency_number"],
-                           node["eu_emergency_number"])
+                           node["eu_emergency_number"], node.get("out_of_hours_phone", ""))
 
 
 def load_document_meta(path: Path, display: str | None = None) -> dict[str, DocumentMeta]:
