@@ -104,7 +104,7 @@ def test_manifest_files_have_checksums_and_pages_match_the_combined_pdf(mixed):
     separator = normalise(subprocess.run(
         ["pdftotext", "-f", "1", "-l", "1", str(out / manifest["combined_pdf"]), "-"],
         capture_output=True, text=True, check=True).stdout)
-    assert separator.startswith("B1 Ligne 2 Service : Neuro 2 documents · 7 pages Dossier 1 / 2")
+    assert separator.startswith("B1 Ligne 2 Service : Neuro 2 documents · 8 pages Dossier 1 / 2")
     assert "Alice" not in separator
 
 

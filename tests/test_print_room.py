@@ -378,7 +378,7 @@ def test_the_band_option_keeps_a_band_inside_the_safe_margin(capsys, tmp_path):
     combined = tmp_path / "o" / "baclofen-print-t.pdf"
     text = normalise(subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(combined), "-"],
                                     capture_output=True, text=True, check=True).stdout)
-    assert "E1 · ligne 2 · Neurologie · 7 pages · 1/1" in text
+    assert "E1 · ligne 2 · Neurologie · 8 pages · 1/1" in text
     with pikepdf.open(combined) as pdf:
         page = pdf.pages[0]
         width, height = float(page.MediaBox[2]), float(page.MediaBox[3])
