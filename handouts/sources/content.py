@@ -98,10 +98,6 @@ class DocumentContent:
     intro: tuple[Paragraph, ...]
     blocks: tuple[SourceBlock, ...]
 
-    @property
-    def variant(self) -> str:
-        return self.key.partition("_")[0]
-
 
 @dataclass(frozen=True)
 class LanguageContent:
