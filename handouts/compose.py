@@ -2,13 +2,15 @@
 
 This is the only place that decides what a document says and in which order; the
 writers lay it out. Placeholders are filled here, literally, after markup was parsed.
+Every list of signs comes from the one table of signs and actions, printed with its
+action right under it, so the leaflet, the insert and the card cannot disagree.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from .localise import long_date, number, short_date, tablet_count
+from .localise import colon, long_date, number, short_date, tablet_count
 from .markup import fill
 from .model import (
     Block,
@@ -27,7 +29,7 @@ from .model import (
     Table,
 )
 from .records.patient import INTAKE_SLOTS, Patient, PlanStep
-from .sources.content import LanguageContent
+from .sources.content import CallRef, LanguageContent, SignGroupRef, SignTable, SourceBlock
 from .sources.loading import Sources
 from .sources.profile import DoseRules
 
@@ -59,6 +61,7 @@ def compose(sources: Sources, lang: str, variant: str, kind: str,
         subtitle=fill(content.subtitle, values), doc_id=meta.doc_id, version=meta.version,
         revised=meta.revised.isoformat(), footer=footer, labels=dict(labels))
     facts = _FactBuilder(language, values, patient, sources.profile.dose_rules)
+    signs = _SignPrinter(language.signs, variant, lang, card=kind == "card")
     if kind == "leaflet":
         warning = _fill_blocks((content.warning,), values) if content.warning else ()
         front = [Page((Box("info", "", (BulletList(content.preamble),)), *warning,
@@ -67,15 +70,15 @@ def compose(sources: Sources, lang: str, variant: str, kind: str,
             front.append(Page(facts.plans()))
         return replace(document, front=tuple(front),
                        sections=tuple(Section(s.key, fill(s.heading, values),
-                                              _fill_blocks(s.blocks, values))
+                                              _fill_blocks(signs.blocks(s.blocks), values))
                                       for s in content.sections))
-    body = list(content.intro)
+    body = [*content.intro, *signs.blocks(content.blocks)]
     if kind == "insert":
         treatment = fill(language.documents[f"{variant}_leaflet"].title, values)
-        body += [*content.blocks, facts.contacts(variant, treatment)]
+        body.append(facts.contacts(variant, treatment))
         return replace(document, body=_fill_blocks(tuple(body), values))
     return replace(document, front=(Page((facts.card_front(document.title),)),),
-                   body=_fill_blocks(tuple(list(content.intro) + list(content.blocks)), values))
+                   body=_fill_blocks(tuple(body), values))
 
 
 def _unbreakable(phone: str) -> str:
@@ -85,7 +88,7 @@ def _unbreakable(phone: str) -> str:
 
 def _placeholder_values(sources: Sources, lang: str, patient: Patient | None) -> dict[str, str]:
     profile = sources.profile
-    return {
+    values = {
         "hospital": profile.name,
         "service": profile.service[lang],
         "team_phone": _unbreakable((patient and patient.phone) or profile.team_phone),
@@ -95,6 +98,9 @@ def _placeholder_values(sources: Sources, lang: str, patient: Patient | None) ->
                                          or profile.emergency_number),
         "eu_emergency_number": _unbreakable(profile.eu_emergency_number),
     }
+    values["out_of_hours_phone"] = (_unbreakable(profile.out_of_hours_phone)
+                                    if profile.out_of_hours_phone else values["emergency_number"])
+    return values
 
 
 def _fill_blocks(blocks: tuple[Block, ...], values: dict[str, str]) -> tuple[Block, ...]:
@@ -119,6 +125,36 @@ def _fill_block(block: Block, values: dict[str, str]) -> Block:
                                     tuple(_fill_paragraph(i, values) for i in c.items))
                              for c in block.columns))
     return block
+
+
+class _SignPrinter:
+    """What a document prints for each reference to the table of signs: a group's box
+    (title, signs, then its action) or, on the card, one line (title, signs, short
+    action); an action's sentence where the document calls for it."""
+
+    def __init__(self, table: SignTable, variant: str, lang: str, card: bool):
+        self.groups = table.groups.get(variant, {})
+        self.actions = table.actions
+        self.lang = lang
+        self.card = card
+
+    def blocks(self, blocks: tuple[SourceBlock, ...]) -> tuple[Block, ...]:
+        return tuple(self.block(block) for block in blocks)
+
+    def block(self, block: SourceBlock) -> Block:
+        if isinstance(block, CallRef):
+            return self.actions[block.call].text
+        if isinstance(block, SignGroupRef):
+            group = self.groups[block.key]
+            action = self.actions[group.call]
+            if self.card:
+                signs = ", ".join(sign.text for sign in group.signs)
+                return Paragraph((Run(group.title + colon(self.lang), bold=True),
+                                  Run(f"{signs}. "), *action.short.runs))
+            return Box(group.box, group.title, (BulletList(group.signs), action.text))
+        if isinstance(block, (Subsection, Box)):
+            return replace(block, blocks=self.blocks(block.blocks))
+        return block
 
 
 class _FactBuilder:

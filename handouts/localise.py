@@ -47,3 +47,9 @@ def tablet_count(count: Decimal, lang: str) -> str:
     if not whole:
         return "½"
     return f"{number(whole, lang)}{'' if lang == 'en' else chr(0xA0)}½"
+
+
+def colon(lang: str) -> str:
+    """The colon between a title and what follows on one line: French puts a no-break
+    space before it."""
+    return "\u00a0: " if lang == "fr" else ": "

@@ -19,6 +19,7 @@ PLACEHOLDERS = (
     "pump_clinic_phone",
     "emergency_number",
     "eu_emergency_number",
+    "out_of_hours_phone",
 )
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

@@ -154,9 +154,9 @@ def test_accepting_an_unknown_key_is_refused(capsys, sources_copy):
 
 
 def test_an_overflowing_insert_is_reported_with_language_and_excess(capsys, sources_copy, en):
-    edit(en, '"If your doctor has prescribed back-up tablets, keep them at home."',
-         '"If your doctor has prescribed back-up tablets, keep them at home, ' + "in a safe "
-         "place that you and your family know well and can reach quickly at any time. " * 6 + '"')
+    edit(en, 'withdrawal in the past."',
+         'withdrawal in the past, ' + "in a safe place that you and your family know well "
+         "and can reach quickly at any time. " * 6 + '"')
     code, _, stderr = run_cli(capsys, "check", "--sources", str(sources_copy), "--lang", "en")
     assert code == 1
     overflow = [line for line in stderr if "past its one page" in line]

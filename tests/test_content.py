@@ -33,8 +33,8 @@ def test_malformed_source_names_file_line_column_and_writes_nothing(capsys, sour
 def test_every_problem_of_a_file_is_reported_at_once(capsys, sources_copy, tmp_path):
     fr = sources_copy / "fr.yaml"
     first = replace_line(fr, '  noon: "Midi"', '  nooon: "Midi"')
-    second = replace_line(fr, "Appelez tout de suite le {emergency_number}",
-                          "Appelez tout de suite le {emergency}")
+    second = replace_line(fr, "**tout de suite** le {emergency_number}",
+                          "**tout de suite** le {emergency}")
     out = tmp_path / "out"
     code, _, stderr = run_cli(capsys, "--sources", str(sources_copy), "--out", str(out))
     assert code == 2

@@ -147,8 +147,8 @@ def test_keep_together_rules_hold_in_every_leaflet(built, built_large_print, sam
 
 
 def test_the_checker_sees_a_split_sign_list(sources, tmp_path):
-    """Without the keep-together rules, the English oral leaflet in large print puts the
-    overdose signs on one page and "Call 15 or 112" on the next: the check sees it."""
+    """Without the keep-together rules, the French oral leaflet splits the list of
+    conditions to tell the doctor about from its lead across two pages: the check sees it."""
     layouts = tmp_path / "layouts"
     subprocess.run(["cp", "-r", str(Path(__file__).parent.parent / "layouts"), str(layouts)],
                    check=True)
@@ -156,11 +156,11 @@ def test_the_checker_sees_a_split_sign_list(sources, tmp_path):
     text = base.read_text(encoding="utf-8")
     start, end = text.index("/* Keep-together rules"), text.index(".box {")
     base.write_text(text[:start] + text[end:], encoding="utf-8")
-    writer = PdfWriter("large-print", layouts)
-    document = compose(sources, "en", "oral", "leaflet")
+    writer = PdfWriter("standard", layouts)
+    document = compose(sources, "fr", "oral", "leaflet")
     path = tmp_path / "unkept.pdf"
     path.write_bytes(writer.write(writer.render(document, "test"), "test"))
-    assert any("Possible signs" in split and "Call 15 or 112" in split
+    assert any("Parlez-en à votre médecin avan" in split and "une épilepsie" in split
                for split in check_keep_together(path, document))
 
 

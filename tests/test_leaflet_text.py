@@ -42,7 +42,7 @@ REQUIRED = {
         "usual start": "5 mg (un demi-comprimé de 10 mg) 3 fois par jour",
         "usual dose": "30 à 75 mg par jour",
         "reactions": "vos réactions peuvent être plus lentes",
-        "amber box": "Parlez-en vite à votre médecin",
+        "amber box": "Effets à signaler vite",
     },
     ("oral", "en"): {
         "preamble": "This includes any side effects not listed in this leaflet",
@@ -65,7 +65,7 @@ REQUIRED = {
         "usual start": "5 mg (half a 10 mg tablet) 3 times a day",
         "usual dose": "30 to 75 mg a day",
         "reactions": "your reactions may be slower",
-        "amber box": "Talk to your doctor quickly",
+        "amber box": "Side effects to report quickly",
     },
     ("intrathecal", "fr"): {
         "preamble": "un effet indésirable qui n'est pas mentionné dans cette notice",

@@ -31,6 +31,7 @@ from ..model import (
     Document,
     FactTable,
     Paragraph,
+    Run,
     Subsection,
     Table,
 )
@@ -453,18 +454,13 @@ class DocxWriter:
 
     def blocks(self, blocks: tuple[Block, ...], level: int, container,
                lead: bool = False, together: bool = False) -> None:
-        """Blocks in order. An insert's consecutive boxes sit side by side; `lead` sets
-        a first paragraph larger and bold (the insert's warning); `together` keeps all
-        the blocks on one page (a subsection or box, as `break-inside: avoid`)."""
+        """Blocks in order. `lead` sets a first paragraph larger and bold (the insert's
+        warning); `together` keeps all the blocks on one page (a subsection or box, as
+        `break-inside: avoid`)."""
         index = 0
         while index < len(blocks):
             block = blocks[index]
             following = blocks[index + 1] if index + 1 < len(blocks) else None
-            if (isinstance(block, Box) and isinstance(following, Box)
-                    and self.style.sizes.get("boxes_side_by_side") and container is self.doc):
-                self.boxes_side_by_side((block, following), level)
-                index += 2
-                continue
             if lead and index == 0 and isinstance(block, Paragraph) and "lead" in self.style.sizes:
                 paragraph = container.add_paragraph()
                 for run in block.runs:
@@ -568,21 +564,7 @@ class DocxWriter:
                     cell.paragraphs[0].add_run(text)
             self.keep_table_together(table)
         if isinstance(block, (Columns, FactTable, Table, Box)) and self.model.kind != "card":
-            self.spacer(container, self.style.sizes["body"] * 0.6)
-
-    def boxes_side_by_side(self, boxes: tuple[Box, Box], level: int) -> None:
-        """Two boxes as two cells of one row with a gap between, as insert.css floats
-        them (each 48.5 % of the width, 3 % apart)."""
-        _, right, _, left = self.style.sizes["margins_mm"]
-        width = 210 - right - left
-        table = self.doc.add_table(rows=1, cols=3)
-        _fixed_table(table, [width * 0.485, width * 0.03, width * 0.485])
-        cells = table.rows[0].cells
-        cells[1].paragraphs[0].paragraph_format.space_after = Pt(0)
-        for cell, box in zip((cells[0], cells[2]), boxes, strict=True):
-            self.box(box, level, cell)
-        _keep_row_on_one_page(table.rows[0])
-        self.spacer(self.doc, self.style.sizes["body"] * 0.6)
+            self.spacer(container, self.style.sizes.get("gap", self.style.sizes["body"] * 0.6))
 
     def box(self, box: Box, level: int, cell) -> None:
         """A box drawn as a table cell: its fill, border and padding, its title in the
@@ -599,7 +581,21 @@ class DocxWriter:
                 cell.paragraphs[-1].runs[0].font.color.rgb = RGBColor.from_string(
                     colours["title"])
             cell.paragraphs[-1].paragraph_format.space_before = Pt(0)
-        self.blocks(box.blocks, level + 1 if box.title else level, cell, together=True)
+        blocks = box.blocks
+        if self.style.sizes.get("box_lists_inline"):
+            blocks = tuple(_inline(block) if isinstance(block, BulletList) else block
+                           for block in blocks)
+        self.blocks(blocks, level + 1 if box.title else level, cell, together=True)
+
+
+def _inline(items: BulletList) -> Paragraph:
+    """A list as one paragraph, each item after its bullet and kept whole (no-break
+    spaces inside it), as insert.css runs an insert's signs on."""
+    runs: list[Run] = []
+    for index, item in enumerate(items.items):
+        runs.append(Run(("\u2003 " if index else "") + "•\u00a0"))
+        runs += [Run(run.text.replace(" ", "\u00a0"), run.bold) for run in item.runs]
+    return Paragraph(tuple(runs))
 
 
 def write_docx(document: Document, author: str, layout: str = "standard",

@@ -2,7 +2,10 @@
 
 Every problem in a file is collected (with `file:line:col` and a hint) before any
 error is raised, so a writer fixes them all in one go. Placeholders are left in the
-text here; `compose` fills them.
+text here; `compose` fills them. The table of signs and actions (`signs:`) is read
+here too: documents refer to its groups (`{sign_group: ID}`) and actions
+(`{call: ID}`), and a sign given two actions is refused, so no two documents can tell
+a reader different things to do about the same sign.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ LEAFLETS = ("oral_leaflet", "intrathecal_leaflet")
 INSERTS = ("oral_insert", "intrathecal_insert")
 CARDS = ("intrathecal_card",)
 DOCUMENT_KEYS = LEAFLETS + INSERTS + CARDS
+SIGN_VARIANTS = ("oral", "intrathecal")
+# Who to call, by action id (the sentence of each is in `signs.actions`).
+ACTIONS = ("emergency", "doctor", "pump_clinic", "pump_clinic_then_out_of_hours")
+SIGN_BOXES = ("warning", "caution")
 SECTION_KEYS = ("what_it_is", "before_you_take", "how_to_take", "side_effects", "storage",
                 "contents")
 BOX_KINDS = ("warning", "caution", "info")
@@ -39,6 +46,50 @@ LABEL_KEYS = (
 
 
 @dataclass(frozen=True)
+class Action:
+    """What to do, as a full sentence (leaflets, inserts) and as short as the card needs."""
+
+    text: Paragraph
+    short: Paragraph
+
+
+@dataclass(frozen=True)
+class SignGroup:
+    """Signs that share one action, e.g. the first signs of withdrawal from the pump."""
+
+    key: str
+    title: str
+    box: str
+    call: str
+    signs: tuple[Paragraph, ...]
+
+
+@dataclass(frozen=True)
+class SignTable:
+    """The signs and actions of every variant: the one place a sign gets its action."""
+
+    actions: dict[str, Action]
+    groups: dict[str, dict[str, SignGroup]]
+
+
+@dataclass(frozen=True)
+class SignGroupRef:
+    """A document's place for a group of signs, printed with its action (see compose)."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class CallRef:
+    """A document's place for an action's sentence (e.g. after the pump's alarms)."""
+
+    call: str
+
+
+SourceBlock = Block | SignGroupRef | CallRef
+
+
+@dataclass(frozen=True)
 class DocumentContent:
     """One document's text in one language, placeholders not yet filled."""
 
@@ -49,7 +100,7 @@ class DocumentContent:
     warning: Box | None
     sections: tuple[Section, ...]
     intro: tuple[Paragraph, ...]
-    blocks: tuple[Block, ...]
+    blocks: tuple[SourceBlock, ...]
 
 
 @dataclass(frozen=True)
@@ -57,6 +108,7 @@ class LanguageContent:
     lang: str
     labels: dict[str, str]
     documents: dict[str, DocumentContent]
+    signs: SignTable = SignTable({}, {})
 
 
 def suggest(name: str, choices: tuple[str, ...] | list[str]) -> str:
@@ -75,6 +127,11 @@ class _Reader:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.variant = ""
+        # (variant, path, mark, text) of every list item and group reference, checked
+        # against the table of signs once the whole file is read.
+        self.list_items: list[tuple[str, str, Mark, str]] = []
+        self.group_refs: list[tuple[str, str, Mark, str]] = []
 
     def problem(self, mark: Mark, message: str, hint: str = "") -> None:
         self.problems.append(Problem(str(mark), message, hint))
@@ -121,24 +178,36 @@ class _Reader:
         if not isinstance(value, YamlList) or not value:
             self.problem(mark, f"{path}: expected a list of texts ('- \"...\"' lines)")
             return ()
-        return tuple(self.paragraph(item, mark_of(value, i), f"{path}.{i}")
-                     for i, item in enumerate(value))
+        items = tuple(self.paragraph(item, mark_of(value, i), f"{path}.{i}")
+                      for i, item in enumerate(value))
+        self.list_items += [(self.variant, f"{path}.{i}", mark_of(value, i), item)
+                            for i, item in enumerate(value) if isinstance(item, str)]
+        return items
 
     def string_field(self, node: YamlMap, key: str, path: str) -> str:
         return self.text(node.get(key), node.value_marks.get(key, node.mark), f"{path}.{key}")
 
-    def blocks(self, value: Any, mark: Mark, path: str) -> tuple[Block, ...]:
+    def blocks(self, value: Any, mark: Mark, path: str) -> tuple[SourceBlock, ...]:
         node = self.mapping(value, mark, path)
         if node is None:
             return ()
         built = (self.block(node[key], node.value_marks[key], f"{path}.{key}") for key in node)
         return tuple(block for block in built if block is not None)
 
-    def block(self, value: Any, mark: Mark, path: str) -> Block | None:
+    def block(self, value: Any, mark: Mark, path: str) -> SourceBlock | None:
         if isinstance(value, YamlList):
             return BulletList(self.items(value, mark, path))
         if not isinstance(value, YamlMap):
             return self.paragraph(value, mark, path)
+        if "sign_group" in value:
+            self.keys(value, path, ("sign_group",))
+            key = value.get("sign_group")
+            self.group_refs.append((self.variant, f"{path}.sign_group",
+                                    value.value_marks["sign_group"], key))
+            return SignGroupRef(str(key))
+        if "call" in value:
+            self.keys(value, path, ("call",))
+            return CallRef(self.action_id(value, path))
         if "box" in value:
             self.keys(value, path, ("box", "title", "blocks"))
             kind = value.get("box")
@@ -161,8 +230,8 @@ class _Reader:
                               self.blocks(value.get("blocks"), value.value_marks.get("blocks", mark),
                                           f"{path}.blocks"))
         self.problem(mark, f"{path}: unknown kind of block",
-                     "a block is a text, a list, {heading, blocks}, {box, title, blocks} "
-                     "or {columns}; see docs/sources.md")
+                     "a block is a text, a list, {heading, blocks}, {box, title, blocks}, "
+                     "{columns}, {sign_group} or {call}; see docs/sources.md")
         return None
 
     def column(self, value: Any, mark: Mark, path: str) -> Column:
@@ -174,7 +243,15 @@ class _Reader:
                       self.items(node.get("items"), node.value_marks.get("items", mark),
                                  f"{path}.items"))
 
+    def action_id(self, node: YamlMap, path: str) -> str:
+        call = node.get("call")
+        if "call" in node and call not in ACTIONS:
+            self.problem(node.value_marks["call"],
+                         f"{path}.call: unknown action '{call}'", suggest(str(call), ACTIONS))
+        return str(call)
+
     def document(self, key: str, node: YamlMap, path: str) -> DocumentContent:
+        self.variant = key.partition("_")[0]
         if key in LEAFLETS:
             self.keys(node, path, ("title", "subtitle", "preamble", "sections"), ("warning",))
             sections_node = self.mapping(node.get("sections"),
@@ -220,11 +297,96 @@ class _Reader:
                        self.blocks(node.get("blocks"), node.value_marks.get("blocks", node.mark),
                                    f"{path}.blocks"))
 
+    def action(self, node: YamlMap, key: str, path: str) -> Action:
+        value = self.mapping(node[key], node.value_marks[key], path)
+        if value is None:
+            return Action(Paragraph(()), Paragraph(()))
+        self.keys(value, path, ("text", "short"))
+        return Action(*(self.paragraph(value.get(field), value.value_marks.get(field, value.mark),
+                                       f"{path}.{field}") for field in ("text", "short")))
+
+    def sign_group(self, node: YamlMap, key: str, path: str) -> SignGroup | None:
+        value = self.mapping(node[key], node.value_marks[key], path)
+        if value is None:
+            return None
+        self.keys(value, path, ("title", "box", "call", "signs"))
+        box = value.get("box")
+        if "box" in value and box not in SIGN_BOXES:
+            self.problem(value.value_marks["box"],
+                         f"{path}.box: a group of signs is a 'warning' or 'caution' box, "
+                         f"not '{box}'", suggest(str(box), SIGN_BOXES))
+        signs = value.get("signs")
+        if "signs" in value and (not isinstance(signs, YamlList) or not signs):
+            self.problem(value.value_marks["signs"],
+                         f"{path}.signs: expected a list of signs ('- \"...\"' lines)")
+        if not isinstance(signs, YamlList):
+            signs = YamlList()
+        return SignGroup(key, self.string_field(value, "title", path), str(box),
+                         self.action_id(value, path),
+                         tuple(self.paragraph(sign, mark_of(signs, i), f"{path}.signs.{i}")
+                               for i, sign in enumerate(signs)))
+
+    def sign_table(self, node: YamlMap) -> SignTable:
+        """The table, every sign given one action only (the same sign in two groups
+        with the same action is fine: a sign of overdose and of withdrawal)."""
+        self.keys(node, "signs", ("actions", *SIGN_VARIANTS))
+        actions: dict[str, Action] = {}
+        actions_node = self.mapping(node.get("actions"), node.value_marks.get("actions", node.mark),
+                                    "signs.actions")
+        if actions_node is not None:
+            self.keys(actions_node, "signs.actions", ACTIONS)
+            actions = {key: self.action(actions_node, key, f"signs.actions.{key}")
+                       for key in ACTIONS if key in actions_node}
+        groups: dict[str, dict[str, SignGroup]] = {}
+        for variant in SIGN_VARIANTS:
+            variant_node = (self.mapping(node[variant], node.value_marks[variant],
+                                         f"signs.{variant}") if variant in node else None)
+            built = ((key, self.sign_group(variant_node, key, f"signs.{variant}.{key}"))
+                     for key in variant_node or {})
+            groups[variant] = {key: group for key, group in built if group is not None}
+            self.one_action_per_sign(variant, variant_node, groups[variant])
+        return SignTable(actions, groups)
+
+    def one_action_per_sign(self, variant: str, node: YamlMap | None,
+                            groups: dict[str, SignGroup]) -> None:
+        first: dict[str, tuple[str, str]] = {}
+        for key, group in groups.items():
+            signs_node = node[key].get("signs")
+            for index, sign in enumerate(group.signs):
+                name = _sign_key(sign.text)
+                if not name:
+                    continue
+                where = f"signs.{variant}.{key}.signs.{index}"
+                earlier = first.setdefault(name, (group.call, f"signs.{variant}.{key}"))
+                if earlier[0] != group.call:
+                    self.problem(mark_of(signs_node, index),
+                                 f"{where}: the sign '{sign.text}' is given two actions: "
+                                 f"'{group.call}' here, '{earlier[0]}' in {earlier[1]}",
+                                 "give each sign one action: keep it in one of the two groups")
+
+    def check_sign_uses(self, table: SignTable) -> None:
+        """Every group a document prints exists for its variant, and no document lists a
+        sign of the table on its own, away from its action."""
+        for variant, path, mark, key in self.group_refs:
+            choices = tuple(table.groups.get(variant, {}))
+            if key not in choices:
+                self.problem(mark, f"{path}: no group '{key}' in signs.{variant}",
+                             suggest(str(key), choices))
+        owners = {(variant, _sign_key(sign.text)): f"signs.{variant}.{key}"
+                  for variant, groups in table.groups.items()
+                  for key, group in groups.items() for sign in group.signs}
+        for variant, path, mark, text in self.list_items:
+            owner = owners.get((variant, _sign_key(text)))
+            if owner is not None:
+                self.problem(mark, f"{path}: '{text}' is a sign of {owner}, listed here "
+                             "without its action", "print the group with a block "
+                             "'sign_group: ...' instead of listing the sign")
+
     def language(self, lang: str, root: Any, mark: Mark) -> LanguageContent:
         root = self.mapping(root, mark, "(top)")
         if root is None:
             return LanguageContent(lang, {}, {})
-        self.keys(root, "(top)", ("labels", "documents"))
+        self.keys(root, "(top)", ("labels", "documents", "signs"))
         labels: dict[str, str] = {}
         labels_node = self.mapping(root.get("labels"), root.value_marks.get("labels", mark), "labels")
         if labels_node is not None:
@@ -241,7 +403,10 @@ class _Reader:
                                     f"documents.{key}") if key in docs_node else None
                 if node is not None:
                     documents[key] = self.document(key, node, f"documents.{key}")
-        return LanguageContent(lang, labels, documents)
+        signs_node = self.mapping(root.get("signs"), root.value_marks.get("signs", mark), "signs")
+        table = self.sign_table(signs_node) if signs_node is not None else SignTable({}, {})
+        self.check_sign_uses(table)
+        return LanguageContent(lang, labels, documents, table)
 
 
 def _kind(value: Any, mark: Mark) -> str:
@@ -252,6 +417,11 @@ def _kind(value: Any, mark: Mark) -> str:
     if value is None:
         return "nothing"
     return mark.type_name
+
+
+def _sign_key(text: str) -> str:
+    """What makes two signs the same sign: their words, whatever the case, bold or spacing."""
+    return " ".join(text.replace("**", "").casefold().split())
 
 
 def build_language(lang: str, root: Any, name: str) -> LanguageContent:

@@ -17,9 +17,11 @@ from .yamlsource import YamlMap, read_yaml
 PHONE = re.compile(r"^\+?[0-9][0-9 .()-]{1,24}$")
 PROFILE_KEYS = ("name", "service", "team_phone", "pump_clinic_phone", "emergency_number",
                 "eu_emergency_number")
-# Keys a profile may leave out (profiles written before they existed): the defaults are
-# France's, where the shipped profile is.
-OPTIONAL_KEYS = ("country", "tablet_mg", "tablet_scored")
+# Keys a profile may leave out (profiles written before they existed): the dose keys'
+# defaults are France's, where the shipped profile is; without `out_of_hours_phone`
+# (whom a pump patient calls at night, at the weekend or when the pump clinic does not
+# answer: a hospital's decision), the emergency number.
+OPTIONAL_KEYS = ("country", "tablet_mg", "tablet_scored", "out_of_hours_phone")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 MAX_TABLET_MG = 100  # a sanity bound on the strength typed, not a list of products
 
@@ -48,6 +50,7 @@ class HospitalProfile:
     emergency_number: str
     eu_emergency_number: str
     dose_rules: DoseRules = dataclasses.field(default_factory=DoseRules)
+    out_of_hours_phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,10 @@ def load_profile(path: Path, display: str | None = None) -> HospitalProfile:
     if not isinstance(node, YamlMap):
         raise InputError(Problem(display or str(path), "expected 'key: value' lines"))
     problems = _unknown_keys(node, PROFILE_KEYS + OPTIONAL_KEYS)
-    for key in PROFILE_KEYS:
+    for key in PROFILE_KEYS + ("out_of_hours_phone",):
         value = node.get(key)
+        if key == "out_of_hours_phone" and key not in node:
+            continue
         if key not in node:
             problems.append(Problem(str(node.mark), f"missing key '{key}'"))
         elif key == "service":
@@ -91,7 +96,8 @@ def load_profile(path: Path, display: str | None = None) -> HospitalProfile:
         raise InputError(problems)
     return HospitalProfile(node["name"], dict(node["service"]), node["team_phone"],
                            node["pump_clinic_phone"], node["emergency_number"],
-                           node["eu_emergency_number"], rules)
+                           node["eu_emergency_number"], rules,
+                           node.get("out_of_hours_phone", ""))
 
 
 def _dose_rules(node: YamlMap, problems: list[Problem]) -> DoseRules:

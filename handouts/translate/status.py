@@ -15,8 +15,9 @@ from ..sources.yamlsource import Mark, YamlList, YamlMap
 from .review import Accepted, to_review
 from .rules import compare_text, review_warnings
 
-# Values that are structure, not text: they must stay exactly as in the French.
-STRUCTURAL_KEYS = ("box",)
+# Values that are structure, not text: they must stay exactly as in the French (a box's
+# kind, an action id, the group of signs a document prints).
+STRUCTURAL_KEYS = ("box", "call", "sign_group")
 
 
 @dataclass(frozen=True)
