@@ -15,7 +15,7 @@ import pypdf
 import pytest
 
 from handouts.compose import compose
-from handouts.model import BulletList, Columns
+from handouts.model import Box, BulletList, Paragraph, Subsection
 from handouts.sources.loading import load_sources
 from tests.conftest import SAMPLE_LANGS, docx_paragraphs, normalise
 from tests.test_layouts import Pages
@@ -210,20 +210,37 @@ def test_card_faces_are_credit_card_size_with_crop_marks_and_red_band(converted)
             (band[0][4] - band[0][2]) * PT_TO_MM - CARD_MM[0]) <= 2 * TOLERANCE_MM
 
 
-def test_side_by_side_signs_stay_on_the_page_of_the_actions_after_them(converted):
-    """The pump leaflet's overdose and withdrawal signs (two lists side by side) are on the
-    page of what to do about them, in LibreOffice as in our PDF."""
+def sign_boxes(blocks) -> list[Box]:
+    """The boxes of the table of signs in reading order: a list of signs, then its action."""
+    found = []
+    for block in blocks:
+        if isinstance(block, Box) and any(isinstance(b, BulletList) for b in block.blocks) \
+                and isinstance(block.blocks[-1], Paragraph):
+            found.append(block)
+        elif isinstance(block, (Box, Subsection)):
+            found += sign_boxes(block.blocks)
+    return found
+
+
+def test_sign_boxes_stay_on_the_page_of_their_action(converted):
+    """Every box of signs in a leaflet (its signs, then what to do) is on one page, in
+    LibreOffice as in our PDF."""
     sources = load_sources()
-    leaflets = [pair for pair in converted if "intrathecal-leaflet" in pair[0].name]
+    leaflets = [pair for pair in converted  # the generic leaflets: the composed text's phones
+                if pair[0].name.startswith("baclofen-") and "-leaflet" in pair[0].name]
     assert leaflets
     for ours, office in leaflets:
         lang = ours.parent.name if ours.parent.name in SAMPLE_LANGS else ours.stem[-2:]
-        section = next(s for s in compose(sources, lang, "intrathecal", "leaflet").sections
-                       if any(isinstance(block, Columns) for block in s.blocks))
-        index = next(i for i, block in enumerate(section.blocks) if isinstance(block, Columns))
-        columns, following = section.blocks[index], section.blocks[index + 1]
-        after = following.items[0] if isinstance(following, BulletList) else following
+        variant = "intrathecal" if "intrathecal" in ours.name else "oral"
+        document = compose(sources, lang, variant, "leaflet")
+        boxes = [box for section in document.sections for box in sign_boxes(section.blocks)]
+        assert boxes, ours
         for path in (ours, office):
             pages = Pages(path)
-            pages.page_of(section.heading)
-            assert pages.page_of(columns.columns[0].title) == pages.page_of(after.text), path
+            for box in boxes:
+                signs = next(b for b in box.blocks if isinstance(b, BulletList))
+                # from the first sign (a title may also start a sentence elsewhere: "Signs
+                # of overdose can appear ..."; a heading stays with what follows it, tested
+                # in test_layouts) to the end of the action
+                start = pages.page_of(signs.items[0].text)
+                assert start == pages.page_of(box.blocks[-1].text, end=True), (path, box.title)
