@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from axe_selenium_python import Axe
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -164,8 +165,9 @@ def test_switch_to_english_keeps_what_was_typed(server, browser):
     browser.get(url)
     fill(browser, "name", NAME)
     browser.find_element(By.CSS_SELECTOR, "button.switch").click()
-    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.TAG_NAME, "html")
-                                     .get_attribute("lang") == "en")
+    # the page is replaced while we look: an element found before that goes stale
+    WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Baclofen documents for one patient"
     assert browser.find_element(By.CSS_SELECTOR, "label[for=field-daily_dose_mg]").text == (
         "Daily dose (mg/day)")
