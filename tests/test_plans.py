@@ -320,3 +320,34 @@ def test_above_80_mg_a_day_the_documents_say_hospital_supervision(lang, expected
     assert problems({"daily_dose_mg": 100, "doses_per_day": 4}) == [
         ("r.yaml:3:5: daily_dose_mg: 100 mg/day is above the usual 80 mg/day (if this is "
         "intended, add confirm_unusual_values: yes)")]
+
+
+BAD_PLAN_VALUES = {"_start": ("2027-02-29", "is not a day of the calendar"),
+                   "_mg": ("7 5", "is not a number"),
+                   "_days": ("0x4", "'0x4': write the number alone")}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["titration", "taper"]), st.data())
+def test_a_partly_given_computed_plan_reports_every_field(kind, data):
+    """A computed plan with fields missing still says what is wrong with those given:
+    every problem of a record in one run."""
+    from handouts.records.plans import KIND_FIELDS
+    fields = KIND_FIELDS[kind]
+    given_fields = data.draw(st.lists(st.sampled_from(fields), min_size=1, max_size=len(fields) - 1,
+                                      unique=True))
+    bad = data.draw(st.sampled_from(given_fields))
+    suffix = next(s for s in BAD_PLAN_VALUES if bad.endswith(s))
+    text, message = BAD_PLAN_VALUES[suffix]
+    values = {field: (text if field == bad else GOOD_PLAN_VALUES[field]) for field in given_fields}
+    found = problems({"daily_dose_mg": 30, **values})
+    assert [p for p in found if p.startswith(f"r.yaml:3:5: {bad}: ") and message in p], found
+    for field in fields:
+        if field not in given_fields:
+            assert (f"r.yaml:3:5: {field}: required to compute the {kind} plan (give all of "
+                    f"{', '.join(fields)})") in found
+
+
+GOOD_PLAN_VALUES = {"titration_start": day(3), "titration_start_mg": 15, "titration_step_mg": 5,
+                    "titration_every_days": 4, "taper_start": day(3), "taper_step_mg": 5,
+                    "taper_every_days": 4}

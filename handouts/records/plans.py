@@ -138,9 +138,9 @@ class OralChecks:
             for field in missing:
                 record.problem(field, f"required to compute the {kind} plan",
                                f"give all of {', '.join(computed)}")
+            steps = self.computed_plan(kind, dose)  # also reports the given fields' problems
             if missing or dose is None:
                 return (), False
-            steps = self.computed_plan(kind, dose)
         else:
             return (), False
         if not steps or dose is None:
@@ -148,14 +148,14 @@ class OralChecks:
         field = steps_field if record.present(steps_field) else computed[0]
         return self.check_plan(kind, field, steps, dose, doses_per_day)
 
-    def computed_plan(self, kind: str, dose: Decimal) -> tuple[PlanStep, ...]:
+    def computed_plan(self, kind: str, dose: Decimal | None) -> tuple[PlanStep, ...]:
         record = self.record
         start = record.get(f"{kind}_start", fields.date)
         step = record.get(f"{kind}_step_mg", fields.milligrams)
         every = record.get(f"{kind}_every_days", fields.bounded(1, MAX_INTERVAL_DAYS, "days"))
         first = record.get("titration_start_mg", fields.milligrams) if kind == "titration" \
             else None
-        if None in (start, step, every) or (kind == "titration" and first is None):
+        if None in (dose, start, step, every) or (kind == "titration" and first is None):
             return ()
         if step <= 0:
             record.problem(f"{kind}_step_mg", "must be more than 0")
