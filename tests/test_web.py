@@ -390,6 +390,7 @@ def test_every_validator_message_is_said_in_french(base, changes):
     except InputError as error:
         for problem in form_errors(error.problems, "fr"):
             assert not ENGLISH.search(problem.message), problem.message
+            assert not re.search(r"\d\.\d", problem.message), problem.message  # 8,33 in French
             assert problem.field is None or problem.field in ORAL_FIELDS + PUMP_FIELDS + (
                 "id", "variant", "lang", "name", "prescriber", "phone", "emergency_phone",
                 "confirm_unusual_values")

@@ -271,7 +271,7 @@ def _say(text: str, table: tuple[tuple[str, str, str], ...], lang: str) -> str:
         if match is None:
             continue
         groups = {field: _field_names(field, lang) for field in ALL_FIELDS}
-        groups |= {k: (_date_again(v, lang) if k.startswith("date") else v)
+        groups |= {k: (_date_again(v, lang) if k.startswith("date") else _decimals(v, lang))
                    for k, v in match.groupdict().items() if v is not None}
         if "advice" in groups:
             groups["advice"] = _say(groups["advice"], table, lang)
@@ -280,6 +280,11 @@ def _say(text: str, table: tuple[tuple[str, str, str], ...], lang: str) -> str:
         return _units(_field_names(templates[_LANG_INDEX[lang]].format(**groups), lang),
                       lang)
     return _units(_field_names(text, lang), lang)
+
+
+def _decimals(text: str, lang: str) -> str:
+    """Numbers the validator writes with a decimal point (`8.33`), with a comma in French."""
+    return re.sub(r"(?<=\d)\.(?=\d)", ",", text) if lang == "fr" else text
 
 
 def _units(text: str, lang: str) -> str:
