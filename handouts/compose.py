@@ -231,6 +231,14 @@ class _FactBuilder:
         note = "hospital_only" if p.variant == "oral" else "confirmed_high_dose"
         return f"{dose} ({self.labels[note]})"
 
+    def concentration(self) -> str:
+        """The pump's concentration; one the country does not use is said to be confirmed."""
+        p = self.patient
+        if p is None:
+            return ""
+        text = f"{number(p.concentration_ug_per_ml, self.lang)} µg/mL"
+        return f"{text} ({self.labels['confirmed']})" if p.concentration_confirmed else text
+
     def pump_dose(self) -> str:
         p = self.patient
         return "" if p is None else self.high_dose(self.ug_per_day(p.daily_dose_ug))
@@ -290,8 +298,7 @@ class _FactBuilder:
         facts += [
             self.fact("daily_dose", self.pump_dose()),
             self.fact("pump_model", self.field("pump_model")),
-            self.fact("concentration",
-                 f"{number(p.concentration_ug_per_ml, self.lang)} µg/mL" if p else ""),
+            self.fact("concentration", self.concentration()),
             self.fact("reservoir", f"{number(p.reservoir_ml, self.lang)} mL" if p else ""),
             self.fact("next_refill", self.date(p.next_refill) if p else ""),
             self.fact("alarm_date", self.date(p.alarm_date) if p else ""),
@@ -372,8 +379,7 @@ class _FactBuilder:
             self.fact("patient_name", self.field("name")),
             self.fact("pump_model", self.field("pump_model")),
             self.fact("implant_date", self.date(p.implant_date) if p else ""),
-            self.fact("concentration",
-                 f"{number(p.concentration_ug_per_ml, self.lang)} µg/mL" if p else ""),
+            self.fact("concentration", self.concentration()),
             self.fact("daily_dose", self.pump_dose()),
             self.fact("implanting_centre", self.field("implanting_centre", self.values["hospital"])),
             Fact(labels["pump_clinic_phone"], self.values["pump_clinic_phone"]),

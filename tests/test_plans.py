@@ -309,6 +309,33 @@ def test_a_us_concentration_needs_confirmation_in_france_only():
     assert patient(us, DoseRules(country="US")).concentration_ug_per_ml == 1000
 
 
+@pytest.mark.parametrize("lang, said", [("fr", "1 000 µg/mL (confirmée par le médecin)"),
+                                         ("en", "1,000 µg/mL (confirmed by the doctor)")])
+def test_a_confirmed_concentration_is_printed_as_confirmed(capsys, tmp_path, monkeypatch, lang,
+                                                          said):
+    """The leaflet's pump table and the card say the unusual strength was confirmed; the
+    card still fits (each document is measured when built)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(dt.datetime(2027, 1, 4, tzinfo=dt.UTC)
+                                                    .timestamp())))
+    path = write_record(tmp_path, {"id": "C1", "lang": lang, **PUMP, "daily_dose_ug": 500,
+                                   "concentration_ug_per_ml": 1000,
+                                   "confirm_unusual_values": "yes"})
+    code, out, err = run_cli(capsys, "patient", str(path), "--out", str(tmp_path / "o"),
+                             "--format", "pdf")
+    assert (code, err) == (0, [])
+    leaflet, _, card = (pdf_text(tmp_path / line) for line in out)
+    assert said in leaflet and said in card
+    usual = patient({**PUMP, "concentration_ug_per_ml": 500})
+    assert first_pump_concentration(usual, lang) == "500 µg/mL"
+
+
+def first_pump_concentration(record, lang: str) -> str:
+    document = compose(SOURCES, lang, "intrathecal", "leaflet", record)
+    table = next(b for b in document.front[0].blocks if isinstance(b, FactTable))
+    label = SOURCES.languages[lang].labels["concentration"]
+    return next(f.value for f in table.facts if f.label == label)
+
+
 @pytest.mark.parametrize("lang, expected", [
     ("fr", "100 mg/jour (dose élevée, donnée seulement à l'hôpital, sous surveillance)"),
     ("en", "100 mg/day (high dose, given only in hospital, under supervision)")])

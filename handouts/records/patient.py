@@ -49,6 +49,7 @@ class Patient:
     # intrathecal
     daily_dose_ug: Decimal | None = None
     concentration_ug_per_ml: int | None = None
+    concentration_confirmed: bool = False  # not one of the country's: the prescriber confirmed
     reservoir_ml: int | None = None
     next_refill: dt.date | None = None
     alarm_date: dt.date | None = None

@@ -35,8 +35,9 @@ def pump_values(record: RecordChecker) -> dict | None:
                                fields.one_of(CONCENTRATIONS_UG_PER_ML, "µg/mL"), required=True)
     country = record.rules.country
     used = COUNTRY_CONCENTRATIONS.get(country, CONCENTRATIONS_UG_PER_ML)
+    concentration_confirmed = False
     if concentration is not None and concentration not in used:
-        record.unusual(
+        concentration_confirmed = record.unusual(
             "concentration_ug_per_ml", f"{concentration} µg/mL is not a concentration used in "
             f"{country}", f"in {country}: {', '.join(map(str, used))} µg/mL")
     reservoir = record.get("reservoir_ml", fields.one_of(RESERVOIRS_ML, "mL"), required=True)
@@ -82,5 +83,6 @@ def pump_values(record: RecordChecker) -> dict | None:
         return None
     return {"high_dose_confirmed": unusual, "daily_dose_ug": dose,
             "concentration_ug_per_ml": concentration, "reservoir_ml": reservoir,
+            "concentration_confirmed": concentration_confirmed,
             "next_refill": next_refill, "alarm_date": alarm, "implant_date": implant_date,
             **texts}

@@ -41,7 +41,7 @@ LABEL_KEYS = (
     "card_cut", "plan_day", "treatment", "plan_stop", "no_intake", "implant_date",
     "starting_dose", "current_dose", "target_dose", "see_plan", "tablets",
     "scored", "tablet_one", "tablet_many", "step_done", "step_current",
-    "step_next", "plan_unusual", "hospital_only",
+    "step_next", "plan_unusual", "hospital_only", "confirmed",
 )
 
 
