@@ -9,6 +9,7 @@ action right under it, so the leaflet, the insert and the card cannot disagree.
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from .localise import colon, long_date, number, short_date, tablet_count
 from .markup import fill
@@ -243,9 +244,14 @@ class _FactBuilder:
         p = self.patient
         return "" if p is None else self.high_dose(self.ug_per_day(p.daily_dose_ug))
 
-    def current_step(self, steps: tuple[PlanStep, ...]) -> int | None:
+    def current_step(self, steps: tuple[PlanStep, ...],
+                     then: tuple[PlanStep, ...] = ()) -> int | None:
         """The index of the plan's step under way on the record's day (None: not begun,
-        or a patient made without a day, whose plans are all to come)."""
+        or a patient made without a day, whose plans are all to come). Once the plan
+        that follows it (`then`: the taper after a titration) has begun, every step is
+        done: the index is past the last one, so only one step is ever current."""
+        if then and self.current_step(then) is not None:
+            return len(steps)
         as_of = self.patient.as_of
         started = [i for i, s in enumerate(steps) if as_of is not None and s.start <= as_of]
         return started[-1] if started else None
@@ -258,8 +264,11 @@ class _FactBuilder:
             current = self.current_step(steps) if steps else None
             if current is not None and steps[current].daily_dose_mg != p.daily_dose_mg:
                 step = steps[current]
-                return ([self.fact("current_dose", self.mg_per_day(step.daily_dose_mg))],
-                        step.intakes_mg)
+                dose = self.mg_per_day(step.daily_dose_mg)
+                if not step.daily_dose_mg:
+                    dose += f" ({self.labels['plan_stop']})"
+                return ([self.fact("current_dose", dose),
+                         self.fact("plan_from", self.date(step.start))], step.intakes_mg)
         if p.titration and self.current_step(p.titration) is None:
             first = p.titration[0]
             return ([self.fact("starting_dose", self.mg_per_day(first.daily_dose_mg)),
@@ -274,10 +283,23 @@ class _FactBuilder:
             return [self.fact("daily_dose", ""), *(self.fact(s, "") for s in INTAKE_SLOTS)]
         facts, intakes = self.dose_now()
         facts += [self.fact(slot, self.intake(dose)) for slot, dose in zip(INTAKE_SLOTS, intakes)]
-        if p.titration and self.current_step(p.titration) != len(p.titration) - 1:
-            target = self.high_dose(self.mg_per_day(p.daily_dose_mg))
-            facts.append(self.fact("target_dose", f"{target} ({self.labels['see_plan']})"))
-        return facts
+        return facts + self.target(see_plan=True)
+
+    def target(self, see_plan: bool = False) -> list[Fact]:
+        """Where a plan under way or to come leads: a titration's daily dose, or the stop
+        a taper under way ends with; the dose now is dated, so this says it will change
+        (`see_plan`: and points to the plan, on the leaflet's page 1 where it follows)."""
+        p = self.patient
+        current = self.current_step(p.titration, p.taper) if p.titration else None
+        tapering = self.current_step(p.taper) if p.taper else None
+        if p.titration and (current is None or current < len(p.titration) - 1):
+            value = self.high_dose(self.mg_per_day(p.daily_dose_mg))
+        elif tapering is not None and tapering < len(p.taper) - 1:
+            value = f"{self.mg_per_day(Decimal(0))} ({self.labels['plan_stop']})"
+        else:
+            return []
+        return [self.fact("target_dose",
+                          f"{value} ({self.labels['see_plan']})" if see_plan else value)]
 
     def tablets(self) -> Fact:
         """The tablet the intakes are counted in: `10 mg, sécables (½ = 5 mg)`."""
@@ -320,7 +342,8 @@ class _FactBuilder:
                       *(self.tablets_of(intakes[i]) for i in slots))
         return in_mg, in_tablets
 
-    def plan_table(self, title_label: str, steps: tuple[PlanStep, ...]) -> Table:
+    def plan_table(self, title_label: str, steps: tuple[PlanStep, ...],
+                   then: tuple[PlanStep, ...] = ()) -> Table:
         """A plan's steps: date, daily dose and each intake, in mg and in tablets, and
         which steps are done, which one is current and which are to come."""
         labels = self.labels
@@ -331,7 +354,7 @@ class _FactBuilder:
             s.intakes_mg and s.intakes_mg[i] for s in steps)]
         header = (labels["plan_from"], labels["plan_daily_dose"],
                   *(labels[INTAKE_SLOTS[i]] for i in slots))
-        current = self.current_step(steps)
+        current = self.current_step(steps, then)
         rows = []
         for index, step in enumerate(steps):
             status = ("step_next" if current is None or index > current else
@@ -348,11 +371,11 @@ class _FactBuilder:
         blocks: list[Block] = [Paragraph((Run(self.labels["plan_note"]),))]
         if p is None:
             blocks += [self.plan_table("titration_plan", ()), self.plan_table("taper_plan", ())]
-        for label, steps, unusual in (() if p is None else (
-                ("titration_plan", p.titration, p.titration_unusual),
-                ("taper_plan", p.taper, p.taper_unusual))):
+        for label, steps, unusual, then in (() if p is None else (
+                ("titration_plan", p.titration, p.titration_unusual, p.taper),
+                ("taper_plan", p.taper, p.taper_unusual, ()))):
             if steps:
-                blocks.append(self.plan_table(label, steps))
+                blocks.append(self.plan_table(label, steps, then))
             if steps and unusual:
                 blocks.append(Paragraph((Run(self.labels["plan_unusual"], bold=True),)))
         return (Subsection(self.labels["dose_plan"], tuple(blocks)),)
@@ -368,7 +391,7 @@ class _FactBuilder:
                 facts += [self.fact("daily_dose", self.pump_dose()),
                           self.fact("next_refill", self.date(p.next_refill))]
             else:
-                facts += self.dose_now()[0]
+                facts += self.dose_now()[0] + self.target()
         return FactTable(labels["contacts"], tuple(facts + self.contacts_facts(variant)))
 
     def card_front(self, title: str) -> FactTable:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from handouts.compose import compose
 from handouts.errors import InputError
+from handouts.localise import long_date
 from handouts.model import FactTable, Paragraph, Subsection, Table
 from handouts.records.checker import RawRecord
 from handouts.records.plans import nearest_split
@@ -90,7 +91,10 @@ def test_titration_first_page_shows_the_starting_dose_and_the_target_as_target(l
     starting = "Dose de départ" if lang == "fr" else "Starting dose"
     assert insert[starting] == expected[starting]
     assert insert["À partir du" if lang == "fr" else "From"] == expected_start(lang)
-    assert not any("60" in v for v in insert.values())
+    # the target only under its own label, so the insert shown to an emergency team
+    # says the dose will change
+    assert insert[expected_target(lang)] == ("60 mg/jour" if lang == "fr" else "60 mg/day")
+    assert not any("60" in v for k, v in insert.items() if k != expected_target(lang))
 
 
 def expected_start(lang: str) -> str:
@@ -131,15 +135,16 @@ def test_titration_page_text_in_the_pdf(capsys, tmp_path, monkeypatch):
             assert "Dose à atteindre 60 mg/jour (voir le plan de doses)" in leaflet
             assert "Dose par jour" not in leaflet.split("Votre plan de doses")[0]
             # the insert's labels and values come as columns (its long labels wrap)
-            for part in ("Dose de départ", "À partir du", "15 mg/jour", "7 janvier 2027"):
+            for part in ("Dose de départ", "À partir du", "15 mg/jour", "7 janvier 2027",
+                         "Dose à atteindre"):
                 assert part in insert
         else:
             assert "Starting dose 15 mg/day From 7 January 2027 Morning 5 mg = ½ tablet" \
                 in leaflet
             assert "Target dose 60 mg/day (see the dose plan)" in leaflet
-            for part in ("Starting dose", "From", "15 mg/day", "7 January 2027"):
+            for part in ("Starting dose", "From", "15 mg/day", "7 January 2027", "Target dose"):
                 assert part in insert
-        assert "60 mg" not in insert
+        assert insert.count("60 mg") == 1  # the target, under its label (checked above)
 
 
 FAST_TAPER = {"daily_dose_mg": 45, "taper_start": day(10), "taper_step_mg": 15,
@@ -378,3 +383,34 @@ def test_a_partly_given_computed_plan_reports_every_field(kind, data):
 GOOD_PLAN_VALUES = {"titration_start": day(3), "titration_start_mg": 15, "titration_step_mg": 5,
                     "titration_every_days": 4, "taper_start": day(3), "taper_step_mg": 5,
                     "taper_every_days": 4}
+
+
+BOTH_PLANS = {"daily_dose_mg": 45, "doses_per_day": 3, "titration_start": day(0),
+              "titration_start_mg": 15, "titration_step_mg": 15, "titration_every_days": 4,
+              "taper_steps": f"{day(60)}=30; {day(64)}=15; {day(68)}=5+0+5; {day(72)}=0"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=-5, max_value=71), st.sampled_from(["fr", "en"]))
+def test_one_step_is_current_and_page_one_gives_its_dose_and_day(offset, lang):
+    """Whatever the day a record with both plans is printed, at most one step of the two
+    tables is current, and page 1 and the insert give that step's dose with its first day
+    (a titration's last step is done once the taper has begun)."""
+    as_of = TODAY + dt.timedelta(days=offset)
+    record_ = validate_record(record(**BOTH_PLANS, lang=lang), ["fr", "en"], as_of)
+    document = compose(SOURCES, lang, "oral", "leaflet", record_)
+    labels = SOURCES.languages[lang].labels
+    tables = [b for b in document.front[1].blocks[0].blocks if isinstance(b, Table)]
+    current = [(rows[i - 1], row) for table in tables for rows in [table.rows]
+               for i, row in enumerate(rows) if row[0] == labels["step_current"]]
+    steps = [*record_.titration, *record_.taper]
+    started = [s for s in steps if s.start <= as_of]
+    assert len(current) == (1 if started else 0)
+    page = {f.label: f.value for f in document.front[0].blocks[-1].facts}
+    insert = compose(SOURCES, lang, "oral", "insert", record_)
+    table = next(b for b in insert.body if isinstance(b, FactTable))
+    for facts in (page, {f.label: f.value for f in table.facts}):
+        if started and started[-1].daily_dose_mg != 45:
+            (dose_row, _), = current
+            assert facts[labels["current_dose"]].startswith(dose_row[1].split(" ")[0])
+            assert facts[labels["plan_from"]] == long_date(started[-1].start, lang)
