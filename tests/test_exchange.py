@@ -139,7 +139,7 @@ def test_a_changed_dose_is_refused_and_nothing_is_written(sources):
 
 
 def test_every_bad_unit_of_a_file_is_reported_at_once(sources):
-    key = key_with(sources, "Oubli de prises ou plus de comprimés")
+    key = key_with(sources, "Plusieurs prises oubliées ou plus de comprimés")
     en = sources / "en.yaml"
     before = en.read_bytes()
     wrong = leaves(en)[key].replace("{team_phone}", "{pump_clinic_phone}")
