@@ -283,12 +283,11 @@ class _FactBuilder:
             return [self.fact("daily_dose", ""), *(self.fact(s, "") for s in INTAKE_SLOTS)]
         facts, intakes = self.dose_now()
         facts += [self.fact(slot, self.intake(dose)) for slot, dose in zip(INTAKE_SLOTS, intakes)]
-        return facts + self.target(see_plan=True)
+        return facts + self.target()
 
-    def target(self, see_plan: bool = False) -> list[Fact]:
+    def target(self) -> list[Fact]:
         """Where a plan under way or to come leads: a titration's daily dose, or the stop
-        a taper under way ends with; the dose now is dated, so this says it will change
-        (`see_plan`: and points to the plan, on the leaflet's page 1 where it follows)."""
+        a taper under way ends with, pointing to the plan on the next page."""
         p = self.patient
         current = self.current_step(p.titration, p.taper) if p.titration else None
         tapering = self.current_step(p.taper) if p.taper else None
@@ -298,8 +297,7 @@ class _FactBuilder:
             value = f"{self.mg_per_day(Decimal(0))} ({self.labels['plan_stop']})"
         else:
             return []
-        return [self.fact("target_dose",
-                          f"{value} ({self.labels['see_plan']})" if see_plan else value)]
+        return [self.fact("target_dose", f"{value} ({self.labels['see_plan']})")]
 
     def tablets(self) -> Fact:
         """The tablet the intakes are counted in: `10 mg, sécables (½ = 5 mg)`."""
@@ -391,7 +389,7 @@ class _FactBuilder:
                 facts += [self.fact("daily_dose", self.pump_dose()),
                           self.fact("next_refill", self.date(p.next_refill))]
             else:
-                facts += self.dose_now()[0] + self.target()
+                facts += self.dose_now()[0]  # dated: the plan is in the leaflet
         return FactTable(labels["contacts"], tuple(facts + self.contacts_facts(variant)))
 
     def card_front(self, title: str) -> FactTable:

@@ -185,7 +185,7 @@ def test_invalid_pump_form_lists_each_problem_in_french_and_keeps_the_values(
      "s'arrête à 10 mg/jour et n'atteint pas 0 mg/jour (l'augmentation finit à la dose "
      "quotidienne, l'arrêt à 0)")),
     ({"daily_dose_mg": "25"}, "daily_dose_mg",
-     ("25 mg/jour en 3 prises font 8.33 mg par prise, pas un comprimé de 10 mg entier ou coupé "
+     ("25 mg/jour en 3 prises font 8,33 mg par prise, pas un comprimé de 10 mg entier ou coupé "
       "en deux ; répartition la plus proche : 10 + 5 + 10 mg (donnez la dose de chaque prise)")),
     ({"titration_step_mg": ""}, "titration_step_mg",
      "obligatoire pour calculer le plan (remplissez tous les champs du plan calculé)"),
