@@ -264,10 +264,7 @@ class _FactBuilder:
             current = self.current_step(steps) if steps else None
             if current is not None and steps[current].daily_dose_mg != p.daily_dose_mg:
                 step = steps[current]
-                dose = self.mg_per_day(step.daily_dose_mg)
-                if not step.daily_dose_mg:
-                    dose += f" ({self.labels['plan_stop']})"
-                return ([self.fact("current_dose", dose),
+                return ([self.fact("current_dose", self.step_dose(step.daily_dose_mg)),
                          self.fact("plan_from", self.date(step.start))], step.intakes_mg)
         if p.titration and self.current_step(p.titration) is None:
             first = p.titration[0]
@@ -285,6 +282,12 @@ class _FactBuilder:
         facts += [self.fact(slot, self.intake(dose)) for slot, dose in zip(INTAKE_SLOTS, intakes)]
         return facts + self.target()
 
+    def step_dose(self, mg: Decimal, per_day: bool = True) -> str:
+        """A plan step's daily dose (`per_day`: with "/jour", as outside the plan table,
+        whose column says it); the last step of a taper says it is the stop."""
+        dose = self.mg_per_day(mg) if per_day else self.mg(mg)
+        return f"{dose} ({self.labels['plan_stop']})" if not mg else dose
+
     def target(self) -> list[Fact]:
         """Where a plan under way or to come leads: a titration's daily dose, or the stop
         a taper under way ends with, pointing to the plan on the next page."""
@@ -294,7 +297,7 @@ class _FactBuilder:
         if p.titration and (current is None or current < len(p.titration) - 1):
             value = self.high_dose(self.mg_per_day(p.daily_dose_mg))
         elif tapering is not None and tapering < len(p.taper) - 1:
-            value = f"{self.mg_per_day(Decimal(0))} ({self.labels['plan_stop']})"
+            value = self.step_dose(Decimal(0))
         else:
             return []
         return [self.fact("target_dose", f"{value} ({self.labels['see_plan']})")]
@@ -331,8 +334,7 @@ class _FactBuilder:
         patient is (done, current, to come) and the same doses in tablets. Every cell
         holds one short line, so a patient's plan stamps onto its shared shape."""
         labels = self.labels
-        daily = self.mg(step.daily_dose_mg) + (f" ({labels['plan_stop']})"
-                                               if not step.daily_dose_mg else "")
+        daily = self.step_dose(step.daily_dose_mg, per_day=False)
         intakes = step.intakes_mg or (None,) * len(INTAKE_SLOTS)
         in_mg = (short_date(step.start, self.lang), daily,
                  *(self.mg(intakes[i]) or labels["no_intake"] for i in slots))

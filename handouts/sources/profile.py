@@ -78,10 +78,9 @@ def load_profile(path: Path, display: str | None = None) -> HospitalProfile:
     problems = _unknown_keys(node, PROFILE_KEYS + OPTIONAL_KEYS)
     for key in PROFILE_KEYS + ("out_of_hours_phone",):
         value = node.get(key)
-        if key == "out_of_hours_phone" and key not in node:
-            continue
         if key not in node:
-            problems.append(Problem(str(node.mark), f"missing key '{key}'"))
+            if key in PROFILE_KEYS:  # the out-of-hours phone is optional
+                problems.append(Problem(str(node.mark), f"missing key '{key}'"))
         elif key == "service":
             if not isinstance(value, YamlMap) or not all(isinstance(v, str) for v in value.values()):
                 problems.append(_problem(node, key, "expected one text per language",
